@@ -8,5 +8,19 @@ losses; train encoders and measure how close they get to the theory.
 __version__ = "0.1.0"
 
 from ._validation import InvalidArgumentError, InvalidArgumentTypeError  # noqa: E402
+from . import strategies  # noqa: E402
+from .engine import Assumption, Budget, Claim, Param, Verdict, claim, judge  # noqa: E402
 
-__all__ = ["__version__", "InvalidArgumentError", "InvalidArgumentTypeError"]
+__all__ = [
+    "__version__",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "Assumption",
+    "Budget",
+    "Claim",
+    "Param",
+    "Verdict",
+    "claim",
+    "judge",
+    "strategies",
+]

@@ -1,0 +1,483 @@
+"""Command-line interface: ``theorycheck list | check | verify | report``.
+
+A thin front over the engine: it parses arguments, calls
+:func:`theorycheck.engine.families.run_checks` / :func:`run_family`, prints a table and
+writes the reports. See ``docs/cli.md``.
+
+Exit codes
+----------
+0  every claim HOLDS (or is VACUOUS)
+1  at least one claim is REFUTED
+2  usage or input error (bad option, missing file, unknown claim or parameter,
+   a claim that raises): one line on stderr, no traceback
+3  no claim refuted, but at least one INCONCLUSIVE
+4  internal error (a bug in theorycheck: please report it with the traceback)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import traceback
+from typing import Any, Sequence
+
+from . import __version__
+from ._validation import InvalidArgumentError, fail
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "EXIT_INCONCLUSIVE",
+           "EXIT_INTERNAL"]
+
+EXIT_OK = 0
+EXIT_REFUTED = 1
+EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3
+EXIT_INTERNAL = 4
+
+EXIT_CODES_HELP = """exit codes:
+  0  every claim HOLDS (or is VACUOUS: its assumptions cannot be met)
+  1  at least one claim is REFUTED (a counterexample confirmed in high precision)
+  2  usage or input error (bad option, missing file, unknown claim or parameter,
+     a claim that raises); one line on stderr
+  3  nothing refuted, but at least one claim is INCONCLUSIVE
+  4  internal error in theorycheck (a traceback is printed)"""
+
+
+class _UsageError(Exception):
+    """argparse's errors, turned into exit code 2 without SystemExit inside ``main``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+# --------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("run options")
+    group.add_argument("--seed", default="0", metavar="S",
+                       help="seed of every random choice; the same seed gives the same verdicts (default 0)")
+    group.add_argument("--budget", default=None, metavar="SECONDS",
+                       help="time budget per judged claim, in seconds (default 5)")
+    group.add_argument("--examples", default=None, metavar="N",
+                       help="number of random inputs per claim (default: derived from the budget)")
+    group.add_argument("--ablate", action="store_true",
+                       help="also judge each assumption dropped in turn")
+    group.add_argument("--json", dest="json_path", default=None, metavar="PATH",
+                       help="write the JSON results document (docs/json-schema.md) to PATH")
+    group.add_argument("--report", dest="report_path", default=None, metavar="PATH",
+                       help="write the Markdown report to PATH")
+
+
+def _load_shipped() -> Exception | None:
+    from .claims import load_all
+
+    try:
+        load_all()
+    except Exception as exc:  # noqa: BLE001 - reported by the commands that need claims
+        return exc
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser; ``verify`` gets one sub-command per registered family."""
+    from .engine.families import all_families
+
+    parser = _Parser(
+        prog="theorycheck",
+        description="Verify theorems about learned representation geometry: judge claims, "
+                    "find and confirm counterexamples, write citing reports.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"theorycheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_list = sub.add_parser("list", help="list every registered claim",
+                            description="List every registered claim: id, source, kind, statement.",
+                            epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_list.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    p_check = sub.add_parser(
+        "check", help="judge claims from your own file or module",
+        description="Judge a user's claims: FILE.py::NAME, FILE.py (every claim in it), "
+                    "package.module:NAME, package.module, or a registered claim id.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_check.add_argument("target", metavar="TARGET",
+                         help="FILE.py::NAME | package.module:NAME | claim id (NAME optional)")
+    p_check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                         help="set a claim parameter (repeatable), e.g. --param K=5")
+    _add_run_options(p_check)
+
+    p_verify = sub.add_parser(
+        "verify", help="run a family of checks (e.g. `verify supcon --K 10`)",
+        description="Run every sub-check of a claim family and print a table.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fam_sub = p_verify.add_subparsers(dest="family", metavar="FAMILY", parser_class=_Parser)
+    for family in all_families():
+        p_fam = fam_sub.add_parser(family.name, help=family.description, description=family.description,
+                                   epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        group = p_fam.add_argument_group("family options")
+        for param in family.params:
+            default = getattr(param, "default", None)
+            bits = [getattr(param, "description", "") or param.name]
+            choices = getattr(param, "choices", None)
+            if choices:
+                bits.append("one of " + ", ".join(map(str, choices)))
+            bits.append(f"default {default}" if default is not None else "default derived from the others")
+            typ = getattr(param, "type", str)
+            group.add_argument(f"--{param.name}", dest=f"opt_{param.name}", default=None,
+                               metavar=getattr(typ, "__name__", "VALUE").upper(), help="; ".join(bits))
+        _add_run_options(p_fam)
+    p_all = fam_sub.add_parser("all", help="run every registered family with its defaults",
+                               description="Run every registered family with its default options.",
+                               epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_run_options(p_all)
+
+    p_report = sub.add_parser(
+        "report", help="re-render a saved results.json without recomputing",
+        description="Render a results document written by --json as Markdown.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_report.add_argument("results", metavar="RESULTS.json")
+    p_report.add_argument("-o", "--output", default=None, metavar="PATH",
+                          help="write the Markdown report to PATH (default: print it)")
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+def _parse_int(text: Any, option: str, *, min_value: int) -> int:
+    from ._validation import check_int
+
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise fail(option, "theorycheck", f"an integer >= {min_value}", text) from None
+    return check_int(value, option, "theorycheck", min_value=min_value)
+
+
+def _parse_seconds(text: Any) -> float:
+    from ._validation import check_real
+
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise fail("--budget", "theorycheck", "a number of seconds > 0", text) from None
+    return check_real(value, "--budget", "theorycheck", gt=0.0)
+
+
+def _budget(args: argparse.Namespace):
+    from .engine.results import Budget
+
+    kwargs: dict[str, Any] = {}
+    if args.budget is not None:
+        kwargs["seconds"] = _parse_seconds(args.budget)
+    if args.examples is not None:
+        kwargs["examples"] = _parse_int(args.examples, "--examples", min_value=1)
+    return Budget(**kwargs)
+
+
+def _budget_args(budget: Any, given: argparse.Namespace) -> list[str]:
+    out = []
+    if given.budget is not None:
+        out += ["--budget", f"{budget.seconds:g}"]
+    if given.examples is not None:
+        out += ["--examples", str(budget.examples)]
+    return out
+
+
+def _parse_param_assignments(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not value.strip():
+            raise fail("--param", "theorycheck check", "NAME=VALUE (e.g. --param K=5)", item)
+        out[name] = value.strip()
+    return out
+
+
+def _params_for(claim: Any, assignments: dict[str, str]) -> dict[str, Any]:
+    from .engine.families import coerce_param_value
+
+    values = {}
+    for name, text in assignments.items():
+        if name in claim.param_names:
+            values[name] = coerce_param_value(claim.param(name), text, f"claim {claim.id!r}",
+                                              display=f"--param {name}")
+    claim.resolve_params(values)  # validate together, before any search starts
+    return values
+
+
+def _target_for(target: str, claim: Any, module_names: dict[int, str]) -> str:
+    """A target that loads exactly this claim (``file.py::name`` for one claim of many)."""
+    if "::" in target or (":" in target and not target.startswith(("/", "."))):
+        return target
+    name = module_names.get(id(claim))
+    if name is None:
+        return claim.id
+    return f"{target}::{name}" if target.endswith(".py") else f"{target}:{name}"
+
+
+def _table_rows(doc: dict) -> list[tuple[str, str, str, str]]:
+    """One row per claim (id, verdict, key numbers, time), and one per ablation under it."""
+    from .report.markdown import format_number, summary_rows
+
+    rows = []
+    for claim, row in zip(doc.get("claims", []), summary_rows(doc)):
+        rows.append(row)
+        for abl in claim.get("ablations") or []:
+            cx = abl.get("counterexample")
+            numbers = f"margin={format_number(cx.get('margin'), 4)}" if isinstance(cx, dict) else ""
+            rows.append((f"  without {abl.get('dropped', '')}", str(abl.get("verdict", "")).upper(), numbers, ""))
+    return rows
+
+
+def _print_table(doc: dict, stream) -> None:
+    rows = _table_rows(doc)
+    header = ("claim", "verdict", "key numbers", "time")
+    if not rows:
+        print("no claims were judged", file=stream)
+        return
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(4)]
+    widths[2] = min(widths[2], 70)
+
+    def fmt(row):
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                 (row[2] if len(row[2]) <= widths[2] else row[2][: widths[2] - 3] + "...").ljust(widths[2]),
+                 row[3].rjust(widths[3])]
+        return "  ".join(cells).rstrip()
+
+    print(fmt(header), file=stream)
+    print("  ".join("-" * w for w in widths), file=stream)
+    for row in rows:
+        print(fmt(row), file=stream)
+
+
+def _print_counterexamples(doc: dict, stream) -> None:
+    from .report.markdown import counterexample_python, format_number
+
+    for claim in doc.get("claims", []):
+        cx = claim.get("counterexample")
+        if str(claim.get("verdict", "")).upper() == "REFUTED" and isinstance(cx, dict):
+            print(f"\n{claim['id']} is refuted: lhs = {format_number(cx.get('lhs'), 12)}, "
+                  f"rhs = {format_number(cx.get('rhs'), 12)}, margin = {format_number(cx.get('margin'))} "
+                  f"(confirmed with {cx.get('precision_digits')} digits). To re-evaluate it:", file=stream)
+            print(counterexample_python(claim, cx), file=stream)
+
+
+def _finish(results: Any, args: argparse.Namespace) -> int:
+    from .report.json_report import _encode_floats, write_json
+    from .report.markdown import write_markdown
+
+    doc = _encode_floats(results.to_dict())
+    out = sys.stdout
+    _print_table(doc, out)
+    _print_counterexamples(doc, out)
+    written = []
+    if args.json_path:
+        written.append(("JSON", write_json(doc, args.json_path)))
+    if args.report_path:
+        written.append(("report", write_markdown(doc, args.report_path)))
+    if written:
+        print("", file=out)
+        for what, path in written:
+            print(f"{what}: {path}", file=out)
+    return results.exit_code()
+
+
+# --------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------
+
+def _cmd_list(args: argparse.Namespace, load_error: Exception | None) -> int:
+    from .citations import keys_of
+    from .engine.registry import all_claims
+
+    if load_error is not None:
+        raise load_error
+    claims = all_claims()
+    if args.json:
+        listing = []
+        for c in claims:
+            listing.append({
+                "id": c.id,
+                "source": keys_of(c.cite),
+                "kind": c.kind,
+                "statement": c.statement,
+                "params": [{"name": q.name, "default": q.default, "description": q.description}
+                           for q in c.params],
+                "assumptions": [a.name for a in c.assumptions],
+                "family": c.family,
+                "corrects": c.corrects,
+            })
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not claims:
+        print("no claims registered")
+        return EXIT_OK
+    rows = [(c.id, ",".join(keys_of(c.cite)), c.kind, " ".join(c.statement.split())) for c in claims]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("id", "source", "kind"))]
+    print(f"{'id'.ljust(widths[0])}  {'source'.ljust(widths[1])}  {'kind'.ljust(widths[2])}  statement")
+    for cid, src, kind, statement in rows:
+        if len(statement) > 90:
+            statement = statement[:87] + "..."
+        print(f"{cid.ljust(widths[0])}  {src.ljust(widths[1])}  {kind.ljust(widths[2])}  {statement}")
+    print(f"\n{len(claims)} claims")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .claims import load_claims, load_module, parse_target
+    from .engine.families import Check, run_checks
+
+    seed = _parse_int(args.seed, "--seed", min_value=0)
+    budget = _budget(args)
+    assignments = _parse_param_assignments(args.param)
+    claims = load_claims(args.target)
+
+    module_names: dict[int, str] = {}
+    if len(claims) > 1 or "::" not in args.target:
+        try:
+            kind, where, _ = parse_target(args.target)
+            module = load_module(kind, where)
+            module_names = {id(obj): name for name, obj in vars(module).items() if obj in claims}
+        except InvalidArgumentError:
+            module_names = {}
+
+    unknown = [n for n in assignments if not any(n in c.param_names for c in claims)]
+    if unknown:
+        known = sorted({n for c in claims for n in c.param_names})
+        raise fail("--param", "theorycheck check",
+                   f"a parameter of the claim(s) ({', '.join(known) or 'they have none'})", unknown[0])
+
+    checks = []
+    for c in claims:
+        params = _params_for(c, assignments)
+        target = _target_for(args.target, c, module_names)
+        cmd = ["theorycheck", "check", target]
+        for name, value in params.items():
+            cmd += ["--param", f"{name}={value!r}" if isinstance(value, float) else f"{name}={value}"]
+        if args.ablate:
+            cmd.append("--ablate")
+        cmd += ["--seed", str(seed)] + _budget_args(budget, args)
+        checks.append(Check(claim=c, params=params, reproduce=shlex.join(cmd),
+                            target=None if target == c.id else target))
+    results = run_checks(checks, budget=budget, seed=seed, ablate=args.ablate,
+                         command="theorycheck " + shlex.join(argv))
+    return _finish(results, args)
+
+
+def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Exception | None) -> int:
+    from .engine.families import RunResults, all_families, get_family, run_family
+
+    if load_error is not None:
+        raise load_error
+    if args.family is None:
+        names = ", ".join(f.name for f in all_families()) or "none registered yet"
+        raise _UsageError(f"theorycheck verify: error: name a family to verify ({names}; or 'all')")
+    seed = _parse_int(args.seed, "--seed", min_value=0)
+    budget = _budget(args)
+    command = "theorycheck " + shlex.join(argv)
+    if args.family == "all":
+        merged: RunResults | None = None
+        for family in all_families():
+            part = run_family(family.name, {}, budget=budget, seed=seed, ablate=args.ablate, command=command)
+            if merged is None:
+                merged = part
+                merged.family = "all"
+            else:
+                merged.entries.extend(part.entries)
+                merged.references.update(part.references)
+        if merged is None:
+            print("no claim families are registered", file=sys.stderr)
+            return EXIT_OK
+        merged.options = {}
+        return _finish(merged, args)
+    family = get_family(args.family)
+    options = {p.name: getattr(args, f"opt_{p.name}") for p in family.params
+               if getattr(args, f"opt_{p.name}", None) is not None}
+    results = run_family(family.name, options, budget=budget, seed=seed, ablate=args.ablate, command=command)
+    return _finish(results, args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.json_report import read_json
+    from .report.markdown import render_markdown
+
+    doc = read_json(args.results)
+    text = render_markdown(doc)
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        os.makedirs(folder, exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"report: {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # answer without importing the engine (torch, cvxpy): instant
+        print(f"theorycheck {__version__}")
+        return EXIT_OK
+    load_error = _load_shipped()
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version print and exit 0
+            return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_USAGE
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        if args.command == "list":
+            return _cmd_list(args, load_error)
+        if args.command == "check":
+            return _cmd_check(args, argv)
+        if args.command == "verify":
+            return _cmd_verify(args, argv, load_error)
+        if args.command == "report":
+            return _cmd_report(args)
+        raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
+    except _UsageError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidArgumentError as exc:
+        print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("theorycheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001
+        from .engine.claim import ClaimError
+
+        if isinstance(exc, ClaimError):
+            print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        traceback.print_exc(file=sys.stderr)
+        print(f"theorycheck: internal error ({type(exc).__name__}); please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

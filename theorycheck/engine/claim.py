@@ -1,0 +1,568 @@
+"""The claim model: a claim is data.
+
+A :class:`Claim` declares *what* is asserted (an id, a citation, a statement, named
+assumptions, input spaces and an evaluator); only the engine (:func:`theorycheck.engine.judge`)
+searches, confirms and judges. See ``docs/claims-api.md`` for the contract.
+
+Examples
+--------
+>>> from theorycheck import backend as xp, strategies as st
+>>> from theorycheck.engine.claim import claim, Param
+>>> @claim(id="example.cauchy-schwarz", cite=("wang2020",), kind="inequality",
+...        statement="|<u, v>| <= ||u|| ||v||", params=(Param("h", 3, "dimension", min=1),),
+...        inputs=lambda p, active: {"u": st.real_matrix(1, p.h, 1.0), "v": st.real_matrix(1, p.h, 1.0)},
+...        relation="<=", register=False)
+... def cauchy_schwarz(u, v, *, p):
+...     return xp.abs(xp.sum(u * v)), xp.norm(u) * xp.norm(v)
+>>> cauchy_schwarz.resolve_params({"h": 2}).h
+2
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable, Iterator
+
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    fail,
+    fail_type,
+)
+
+__all__ = [
+    "KINDS",
+    "RELATIONS",
+    "Param",
+    "Params",
+    "Assumption",
+    "Claim",
+    "ClaimError",
+    "claim",
+    "invoke",
+    "signature_problem",
+]
+
+#: Claim kinds the engine knows how to judge.
+KINDS = ("identity", "inequality", "optimum", "characterization", "landscape", "statistical", "empirical")
+
+#: Relations an inequality may state (``lhs <relation> rhs``); identities use ``"=="``.
+RELATIONS = ("==", "<=", ">=", "<", ">")
+
+#: Evidence numbers a summary table shows, by kind (a claim may override with ``summary_keys``).
+DEFAULT_SUMMARY_KEYS = {
+    "identity": ("inputs_tried", "worst_slack"),
+    "inequality": ("inputs_tried", "worst_slack"),
+    "optimum": ("best_value", "claimed_optimum"),
+    "characterization": ("best_value", "claimed_optimum", "max_distance"),
+    "landscape": ("starts", "global_fraction"),
+    "statistical": ("mean", "expected"),
+    "empirical": (),
+}
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_\-]+)+$")
+_PARAM_TYPES = (int, float, str, bool)
+
+
+class ClaimError(Exception):
+    """A claim is ill-defined or its evaluator misbehaved (raised, returned NaN, wrong arity).
+
+    The message names the claim and, where there is one, the input that triggered it.
+    The engine raises this instead of letting a user's exception escape from deep inside
+    a search.
+    """
+
+    def __init__(self, claim_id: str, message: str):
+        self.claim_id = claim_id
+        super().__init__(f"claim {claim_id!r} {message}")
+
+
+# --------------------------------------------------------------------------- params
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A size or constant of a claim's input space (K, N, h, b, rho, ...).
+
+    Parameters
+    ----------
+    name : str
+        A Python identifier; the claim reads it as ``p.<name>``.
+    default : int, float, str or bool
+        Value used when the user gives none.
+    description : str
+        One line for ``theorycheck list`` and reports.
+    type : {int, float, str, bool}
+        Type user values are validated against.
+    min, max : number, optional
+        Inclusive bounds. Shrinking walks integer params down towards ``min``.
+    choices : tuple, optional
+        Allowed values (for ``str`` params).
+    """
+
+    name: str
+    default: Any
+    description: str = ""
+    type: type = int
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name == "p":
+            raise fail("name", "Param", "a Python identifier other than 'p'", self.name)
+        if self.type not in _PARAM_TYPES:
+            raise fail("type", "Param", "one of int, float, str, bool", self.type)
+        if self.choices is not None:
+            object.__setattr__(self, "choices", tuple(self.choices))
+        if self.type is int and isinstance(self.default, bool):
+            raise fail_type("default", f"Param({self.name!r})", "an integer", self.default)
+        # The default must itself be a legal value: catches typos at import time.
+        object.__setattr__(self, "default", self.validate(self.default, caller=f"Param({self.name!r})",
+                                                          what="default"))
+
+    def validate(self, value: Any, caller: str = "judge", what: str | None = None) -> Any:
+        """Return ``value`` converted to this param's type, or raise ``InvalidArgumentError``."""
+        name = what or f"params[{self.name!r}]"
+        if self.type is int:
+            lo = None if self.min is None else int(-(-self.min // 1))
+            hi = None if self.max is None else int(self.max // 1)
+            return check_int(value, name, caller, min_value=lo, max_value=hi)
+        if self.type is float:
+            if isinstance(value, bool):
+                raise fail_type(name, caller, "a real number", value)
+            return check_real(value, name, caller, ge=self.min, le=self.max)
+        if self.type is bool:
+            return check_bool(value, name, caller)
+        if not isinstance(value, str):
+            raise fail_type(name, caller, "a string", value)
+        if self.choices is not None:
+            return check_choice(value, name, caller, self.choices)
+        return value
+
+    def __repr__(self) -> str:
+        parts = [repr(self.name), repr(self.default)]
+        if self.description:
+            parts.append(repr(self.description))
+        if self.type is not int:
+            parts.append(f"type={self.type.__name__}")
+        for key in ("min", "max", "choices"):
+            value = getattr(self, key)
+            if value is not None:
+                parts.append(f"{key}={value!r}")
+        return f"Param({', '.join(parts)})"
+
+
+class Params(Mapping):
+    """Read-only mapping of resolved parameter values with attribute access (``p.K``).
+
+    Examples
+    --------
+    >>> p = Params(K=3, h=2)
+    >>> p.K, p["h"], dict(p)
+    (3, 2, {'K': 3, 'h': 2})
+    >>> p.replace(K=2)
+    Params(K=2, h=2)
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] | None = None, /, **kwargs: Any):
+        merged = dict(values or {})
+        merged.update(kwargs)
+        object.__setattr__(self, "_values", merged)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        try:
+            return values[name]
+        except KeyError:
+            known = ", ".join(values) or "none"
+            raise AttributeError(f"no parameter {name!r}; known parameters: {known}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Params is read-only; use .replace(name=value)")
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._values) == dict(other)
+        return NotImplemented
+
+    def replace(self, **changes: Any) -> "Params":
+        """A copy with some values changed."""
+        merged = dict(self._values)
+        merged.update(changes)
+        return Params(merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Params({inner})"
+
+    def __reduce__(self):
+        return (Params, (dict(self._values),))
+
+
+@dataclasses.dataclass(frozen=True)
+class Assumption:
+    """A named, droppable hypothesis of a claim ("balanced", "sphere", "h>=K-1").
+
+    Every assumption is active by default; ablation re-judges the claim with one dropped.
+    The claim's ``inputs(p, active)`` and ``requires(p, active)`` read the set of active names.
+    """
+
+    name: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise fail("name", "Assumption", "a non-empty string", self.name)
+
+    def __repr__(self) -> str:
+        if self.description:
+            return f"Assumption({self.name!r}, {self.description!r})"
+        return f"Assumption({self.name!r})"
+
+
+# --------------------------------------------------------------------------- claim
+
+
+def _call_flexible(fn: Callable, *args: Any) -> Any:
+    """Call ``fn(p, active)`` or ``fn(p)`` depending on how many positionals it takes."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn(*args)
+    positional = [
+        q for q in sig.parameters.values()
+        if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD)
+    ]
+    takes_var = any(q.kind is q.VAR_POSITIONAL for q in sig.parameters.values())
+    if takes_var or len(positional) >= len(args):
+        return fn(*args)
+    return fn(*args[: len(positional)])
+
+
+def _accepts_p(fn: Callable) -> bool:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return True
+    return "p" in sig.parameters or any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
+
+
+def invoke(fn: Callable, inputs: Mapping[str, Any], p: Any) -> Any:
+    """``fn(**inputs, p=p)``; ``p`` is passed only if ``fn`` takes it (or ``**kwargs``)."""
+    if _accepts_p(fn):
+        return fn(**inputs, p=p)
+    return fn(**inputs)
+
+
+def signature_problem(fn: Callable, names: Iterable[str]) -> str | None:
+    """None if ``fn`` can be called with keyword arguments ``names`` (and ``p``), else why not."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    kwargs = {n: None for n in names}
+    if _accepts_p(fn):
+        kwargs["p"] = None
+    try:
+        sig.bind(**kwargs)
+    except TypeError as exc:
+        name = getattr(fn, "__name__", repr(fn))
+        return (f"has an evaluator {name}{sig} that cannot be called with its inputs "
+                f"({', '.join(names)}{', p' if _accepts_p(fn) else ''}): {exc}")
+    return None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Claim:
+    """A checkable statement: id, citation, statement, assumptions, input spaces, evaluator.
+
+    Build one with the :func:`claim` decorator. Calling a ``Claim`` calls its evaluator.
+
+    Attributes
+    ----------
+    id : str
+        ``"<source>.<name>"``, e.g. ``"graf2021.ce.bound"``.
+    cite : tuple
+        Citation keys (see ``theorycheck.citations``) or user ``Reference`` objects.
+    kind : str
+        One of :data:`KINDS`.
+    statement : str
+        The statement in words / formula.
+    params : tuple of Param
+    assumptions : tuple of Assumption
+    inputs : callable ``(p, active) -> dict[str, Space]``
+    evaluate : callable ``(**inputs, p=p)``
+        identity/inequality: returns ``(lhs, rhs)``; optimum & co: the objective value.
+    relation : str
+        ``"=="`` for identities, one of ``<= >= < >`` for inequalities.
+    optimum, witness, distance, trivial, expected, confidence, run, proof, requires
+        See ``docs/claims-api.md``.
+    rtol, atol : float
+        Tolerance of comparisons (decided in high precision).
+    corrects : str or None
+        Id of the literal claim this one corrects.
+    family : str or None
+        CLI group.
+    summary_keys : tuple of str
+        Evidence numbers a summary table shows.
+    """
+
+    id: str
+    cite: tuple
+    kind: str
+    statement: str
+    params: tuple = ()
+    assumptions: tuple = ()
+    inputs: Callable | None = None
+    evaluate: Callable | None = None
+    relation: str = "=="
+    optimum: Callable | None = None
+    witness: Callable | None = None
+    distance: Callable | None = None
+    trivial: Callable | None = None
+    expected: Callable | None = None
+    confidence: float = 0.99
+    run: Callable | None = None
+    proof: Callable | None = None
+    rtol: float = 1e-9
+    atol: float = 1e-12
+    requires: Callable | None = None
+    corrects: str | None = None
+    family: str | None = None
+    summary_keys: tuple = ()
+
+    def __post_init__(self) -> None:
+        caller = "claim"
+        if not isinstance(self.id, str) or not _ID_PATTERN.match(self.id):
+            raise fail("id", caller, "of the form '<source>.<name>' (letters, digits, _ - .)", self.id)
+        cite = self.cite
+        if isinstance(cite, str) or not isinstance(cite, Iterable):
+            cite = (cite,)
+        object.__setattr__(self, "cite", tuple(cite))
+        check_choice(self.kind, "kind", f"claim {self.id!r}", KINDS)
+        if not isinstance(self.statement, str) or not self.statement.strip():
+            raise fail("statement", f"claim {self.id!r}", "a non-empty string", self.statement)
+        params = tuple(self.params)
+        for q in params:
+            if not isinstance(q, Param):
+                raise fail_type("params", f"claim {self.id!r}", "a tuple of Param", q)
+        names = [q.name for q in params]
+        if len(set(names)) != len(names):
+            raise fail("params", f"claim {self.id!r}", "params with distinct names", names)
+        object.__setattr__(self, "params", params)
+        assumptions = tuple(Assumption(a) if isinstance(a, str) else a for a in self.assumptions)
+        for a in assumptions:
+            if not isinstance(a, Assumption):
+                raise fail_type("assumptions", f"claim {self.id!r}", "a tuple of Assumption", a)
+        anames = [a.name for a in assumptions]
+        if len(set(anames)) != len(anames):
+            raise fail("assumptions", f"claim {self.id!r}", "assumptions with distinct names", anames)
+        object.__setattr__(self, "assumptions", assumptions)
+        check_choice(self.relation, "relation", f"claim {self.id!r}", RELATIONS)
+        if self.kind == "identity" and self.relation != "==":
+            raise fail("relation", f"claim {self.id!r}", "'==' for an identity", self.relation)
+        if self.kind == "inequality" and self.relation == "==":
+            raise fail("relation", f"claim {self.id!r}", "one of '<=', '>=', '<', '>' for an inequality",
+                       self.relation)
+        for field_name in ("inputs", "evaluate", "optimum", "witness", "distance", "trivial",
+                           "expected", "run", "proof", "requires"):
+            value = getattr(self, field_name)
+            if value is not None and not callable(value):
+                raise fail_type(field_name, f"claim {self.id!r}", "a callable", value)
+        if self.kind != "empirical":
+            if self.evaluate is None:
+                raise fail("evaluate", f"claim {self.id!r}", "a callable (the decorated function)", None)
+            if self.inputs is None:
+                raise fail("inputs", f"claim {self.id!r}", "a callable (p, active) -> dict of spaces", None)
+        elif self.run is None:
+            raise fail("run", f"claim {self.id!r}", "a callable (p, budget, seed) for an empirical claim",
+                       None)
+        if self.kind in ("optimum", "characterization", "landscape") and self.optimum is None:
+            raise fail("optimum", f"claim {self.id!r}", f"a callable (p) -> float for kind {self.kind!r}",
+                       None)
+        if self.kind == "characterization" and self.distance is None:
+            raise fail("distance", f"claim {self.id!r}", "a callable for kind 'characterization'", None)
+        if self.kind == "statistical" and self.expected is None:
+            raise fail("expected", f"claim {self.id!r}", "a callable (p) -> float for kind 'statistical'",
+                       None)
+        if self.trivial is not None and self.kind != "inequality":
+            raise fail("trivial", f"claim {self.id!r}", "given only for an inequality", self.trivial)
+        check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
+        check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
+        check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
+        if not self.summary_keys:
+            object.__setattr__(self, "summary_keys", DEFAULT_SUMMARY_KEYS[self.kind])
+        else:
+            object.__setattr__(self, "summary_keys", tuple(self.summary_keys))
+
+    # ------------------------------------------------------------------ helpers
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the evaluator (``claim(**inputs, p=p)``)."""
+        fn = self.evaluate if self.evaluate is not None else self.run
+        return fn(*args, **kwargs)
+
+    @property
+    def source(self) -> str:
+        """The source key: the part of the id before the first dot."""
+        return self.id.split(".", 1)[0]
+
+    @property
+    def origin(self) -> str:
+        """``"module:qualname"`` of the evaluator (where the claim is defined)."""
+        fn = self.evaluate if self.evaluate is not None else self.run
+        module = getattr(fn, "__module__", None) or "?"
+        name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "?")
+        return f"{module}:{name}"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(q.name for q in self.params)
+
+    @property
+    def assumption_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.assumptions)
+
+    def param(self, name: str) -> Param:
+        for q in self.params:
+            if q.name == name:
+                return q
+        raise fail("name", f"claim {self.id!r}", f"one of {', '.join(self.param_names) or '(none)'}", name)
+
+    def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> Params:
+        """Defaults updated with ``overrides``, each validated against its :class:`Param`.
+
+        Raises
+        ------
+        InvalidArgumentError
+            An unknown name (the message lists the known ones) or a value out of range.
+        """
+        caller = f"claim {self.id!r}"
+        if overrides is None:
+            overrides = {}
+        if not isinstance(overrides, Mapping):
+            raise fail_type("params", caller, "a mapping of parameter names to values", overrides)
+        known = {q.name: q for q in self.params}
+        for name in overrides:
+            if name not in known:
+                listed = ", ".join(known) if known else "(this claim has no parameters)"
+                raise fail("params", caller, f"names among the claim's parameters: {listed}", name)
+        values = {}
+        for q in self.params:
+            values[q.name] = q.validate(overrides[q.name], caller) if q.name in overrides else q.default
+        return Params(values)
+
+    def active_assumptions(self, names: Iterable[str] | None = None) -> frozenset[str]:
+        """The set of active assumption names (all when ``names`` is None), validated."""
+        allowed = self.assumption_names
+        if names is None:
+            return frozenset(allowed)
+        if isinstance(names, str):
+            names = (names,)
+        chosen = []
+        for name in names:
+            if name not in allowed:
+                listed = ", ".join(repr(a) for a in allowed) or "(this claim has none)"
+                raise fail("assumptions", f"claim {self.id!r}", f"names among {listed}", name)
+            chosen.append(name)
+        return frozenset(chosen)
+
+    def spaces(self, p: Params, active: frozenset[str]) -> dict:
+        """The input spaces at params ``p`` with the ``active`` assumptions (may raise Unsatisfiable)."""
+        spaces = _call_flexible(self.inputs, p, active)
+        if not isinstance(spaces, Mapping):
+            raise ClaimError(self.id, f"inputs(p, active) must return a dict of spaces; got {spaces!r}")
+        return dict(spaces)
+
+    def why_vacuous(self, p: Params, active: frozenset[str]) -> str | None:
+        """``requires(p, active)``: None, or why no input can satisfy the active assumptions."""
+        if self.requires is None:
+            return None
+        reason = _call_flexible(self.requires, p, active)
+        if reason is None or reason is False or reason == "":
+            return None
+        return str(reason)
+
+    def __repr__(self) -> str:
+        return f"<Claim {self.id} ({self.kind}): {self.statement}>"
+
+
+def claim(
+    *,
+    id: str,  # noqa: A002 - the field is called id in the contract
+    cite: Any,
+    kind: str,
+    statement: str,
+    params: tuple = (),
+    assumptions: tuple = (),
+    inputs: Callable | None = None,
+    relation: str | None = None,
+    optimum: Callable | None = None,
+    witness: Callable | None = None,
+    distance: Callable | None = None,
+    trivial: Callable | None = None,
+    expected: Callable | None = None,
+    confidence: float = 0.99,
+    run: Callable | None = None,
+    proof: Callable | None = None,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+    requires: Callable | None = None,
+    corrects: str | None = None,
+    family: str | None = None,
+    summary_keys: tuple = (),
+    register: bool = True,
+) -> Callable[[Callable], Claim]:
+    """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
+
+    The decorated name becomes the ``Claim`` (callable: it calls the evaluator). For an
+    empirical claim the decorated function is used as ``run`` when ``run`` is not given.
+    """
+
+    def decorate(fn: Callable) -> Claim:
+        if not callable(fn):
+            raise fail_type("function", "claim", "a callable (the claim's evaluator)", fn)
+        rel = relation if relation is not None else "=="
+        evaluate = fn
+        run_fn = run
+        if kind == "empirical" and run is None:
+            run_fn, evaluate = fn, None
+        made = Claim(
+            id=id, cite=cite, kind=kind, statement=statement, params=tuple(params),
+            assumptions=tuple(assumptions), inputs=inputs, evaluate=evaluate, relation=rel,
+            optimum=optimum, witness=witness, distance=distance, trivial=trivial, expected=expected,
+            confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
+            corrects=corrects, family=family, summary_keys=tuple(summary_keys),
+        )
+        if register:
+            from . import registry
+
+            registry.register(made)
+        return made
+
+    if relation is None and kind == "inequality":
+        raise fail("relation", f"claim {id!r}", "one of '<=', '>=', '<', '>' for an inequality", None)
+    return decorate

@@ -1,0 +1,247 @@
+"""High-precision confirmation: no counterexample is reported from float arithmetic alone.
+
+A candidate found in float64 is re-evaluated with mpmath on *exactly* the same input
+(every binary64 number is a rational, converted exactly by ``backend.to_mp``), at
+``dps`` significant digits and again at ``dps + 20``. The relation is then decided on
+the high-precision values.
+
+Decision rule for ``lhs <relation> rhs`` (``relation`` in ``== <= >= < >``), with the
+claim's tolerance ``tol = atol + rtol * max(|lhs|, |rhs|)``:
+
+* the *violation* ``v`` is ``|lhs - rhs|`` for ``==``, ``lhs - rhs`` for ``<=``/``<``
+  and ``rhs - lhs`` for ``>=``/``>`` (computed in high precision);
+* ``v <= tol``: the relation holds at this input (for a strict relation, an exact
+  tie -- equal to 10 digits short of the working precision -- is a violation);
+* the *float noise* ``e`` is how far the float64 evaluation of both sides is from the
+  high-precision values, ``e = |lhs_f - lhs| + |rhs_f - rhs|``. The noise floor rule:
+  a violation ``v <= e`` is never a counterexample -- it is reported as undecided
+  (INCONCLUSIVE if nothing else is found);
+* the evaluation is *trusted* only if it really ran in high precision: every returned
+  value is an ``mpmath.mpf`` (not a float that leaked through ``float()`` or a float32
+  cast; a plain float is accepted only as a short decimal constant such as ``0.0`` or
+  ``0.5``, at most 10 significant digits) and the ``dps`` and ``dps + 20`` evaluations agree to ``dps - 10`` digits.
+  Otherwise the candidate is undecided;
+* else it is a confirmed violation with ``margin = v``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any, Callable, Mapping
+
+import mpmath
+import numpy as np
+
+from .. import backend as xp
+from .claim import invoke
+
+__all__ = ["DEFAULT_DPS", "Confirmation", "mp_inputs", "mp_evaluate", "mp_evaluate_checked",
+           "confirm_relation", "violation", "relation_holds_float"]
+
+#: Significant digits of the confirming evaluation (>= 50 as the contract requires).
+DEFAULT_DPS = 60
+_EXTRA_DPS = 20
+
+
+def mp_inputs(inputs: Mapping[str, Any]) -> dict:
+    """Inputs converted for high precision at the current ``mpmath.mp.dps``.
+
+    Float arrays become object arrays of ``mpf`` (exact conversion); integer arrays
+    (labels) stay int64 numpy; 0-d values become ``mpf`` scalars.
+    """
+    out = {}
+    for name, value in inputs.items():
+        if isinstance(value, (mpmath.mpf,)):
+            out[name] = value
+            continue
+        arr = xp.to_numpy(value) if xp.kind(value) == "torch" else np.asarray(value)
+        if arr.dtype != object and np.issubdtype(arr.dtype, np.integer):
+            out[name] = arr.astype(np.int64) if arr.ndim else int(arr)
+        elif arr.ndim == 0:
+            out[name] = mpmath.mpf(float(arr)) if arr.dtype != object else mpmath.mpf(arr.item())
+        else:
+            out[name] = xp.to_mp(arr)
+    return out
+
+
+#: A plain float returned in high-precision mode is taken as an exact constant (``0.0``,
+#: ``10.0``, ``0.5``) only if it is a short decimal; a float with more significant digits is
+#: the sign of a computation that left mpmath (``float()``, a float32 cast, ``np.log`` of a float).
+_CONSTANT_DIGITS = 10
+
+
+def _short_decimal(value: float) -> bool:
+    if not np.isfinite(value):
+        return False
+    if float(value).is_integer():
+        return True
+    mantissa = repr(float(value)).lstrip("-").split("e")[0].replace(".", "").strip("0")
+    return len(mantissa) <= _CONSTANT_DIGITS
+
+
+def _is_mp_exact(value: Any) -> bool:
+    """True when ``value`` did not come from a float computation: an mpf, an int, or a short
+    decimal constant (see ``_CONSTANT_DIGITS``)."""
+    if isinstance(value, mpmath.mpf):
+        return True
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return all(_is_mp_exact(v) for v in value.flat)
+        if value.size == 1 and np.issubdtype(value.dtype, np.floating) and value.dtype.itemsize >= 8:
+            return _short_decimal(float(value.reshape(())))
+        return False
+    if isinstance(value, (float, np.float64)):
+        return _short_decimal(float(value))
+    return False
+
+
+def _to_mpf(value: Any) -> Any:
+    """Scalars (mpf, 0-d/size-1 arrays, numbers) -> mpf; tuples/lists element-wise."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_mpf(v) for v in value)
+    if isinstance(value, mpmath.mpf):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.size == 1:
+            return _to_mpf(value.reshape(()).item() if value.dtype == object else value.reshape(())[()])
+        return np.vectorize(lambda v: _to_mpf(v), otypes=[object])(value)
+    if xp.kind(value) == "torch":
+        return _to_mpf(xp.to_numpy(value))
+    if isinstance(value, (numbers.Real, np.floating, np.integer)):
+        return mpmath.mpf(value) if not isinstance(value, (np.floating,)) else mpmath.mpf(float(value))
+    return value
+
+
+def mp_evaluate_checked(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int = DEFAULT_DPS
+                        ) -> tuple[Any, bool]:
+    """Like :func:`mp_evaluate`, also saying whether every returned value was computed in mpmath."""
+    with mpmath.workdps(dps):
+        raw = invoke(fn, mp_inputs(inputs), params)
+        items = raw if isinstance(raw, (tuple, list)) else (raw,)
+        exact = all(_is_mp_exact(v) if not (isinstance(v, np.ndarray) and v.size == 1 and v.dtype == object)
+                    else _is_mp_exact(v.reshape(()).item()) for v in items)
+        return _to_mpf(raw), exact
+
+
+def mp_evaluate(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int = DEFAULT_DPS) -> Any:
+    """Evaluate a claim function on mpmath object arrays at ``dps`` significant digits.
+
+    Parameters
+    ----------
+    fn : callable
+        The evaluator, called as ``fn(**inputs, p=params)`` (``p`` only if it takes one).
+    inputs : dict
+        Float inputs (numpy/torch/lists; converted exactly to mpf), integer inputs
+        (labels; kept as int64 numpy).
+    params : Params
+    dps : int
+        Decimal digits of working precision.
+
+    Returns
+    -------
+    The evaluator's result with every scalar as ``mpmath.mpf`` (tuples stay tuples).
+
+    Examples
+    --------
+    >>> import numpy as np, mpmath
+    >>> from theorycheck import backend as xp
+    >>> v = mp_evaluate(lambda u, p: xp.sum(u * u), {"u": np.array([0.1, 0.2])}, None)
+    >>> mpmath.nstr(v, 20)  # exactly 0.1**2 + 0.2**2 of the binary64 inputs, not 0.05
+    '0.050000000000000005551'
+    """
+    value, _ = mp_evaluate_checked(fn, inputs, params, dps)
+    return value
+
+
+def violation(relation: str, lhs: Any, rhs: Any) -> Any:
+    """By how much ``lhs <relation> rhs`` fails (> 0: fails), in the number type of the inputs."""
+    if relation == "==":
+        return abs(lhs - rhs)
+    if relation in ("<=", "<"):
+        return lhs - rhs
+    return rhs - lhs
+
+
+def relation_holds_float(relation: str, lhs: float, rhs: float, rtol: float, atol: float) -> bool:
+    """The float-level test used by the search (a float failure is only a *candidate*)."""
+    tol = atol + rtol * max(abs(lhs), abs(rhs))
+    return violation(relation, lhs, rhs) <= tol
+
+
+@dataclasses.dataclass
+class Confirmation:
+    """The high-precision decision at one input.
+
+    ``status``: ``"violated"`` (a counterexample, margin > 0), ``"holds"``, or ``"undecided"``
+    (``reason`` says why: float leak, unstable precision, violation at float-noise level,
+    evaluator cannot run in mpmath).
+    """
+
+    status: str
+    lhs: float
+    rhs: float
+    margin: float
+    precision_digits: int
+    reason: str = ""
+    float_noise: float = 0.0
+    lhs_digits: str = ""
+    rhs_digits: str = ""
+
+
+def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relation: str, *,
+                     rtol: float, atol: float, dps: int = DEFAULT_DPS,
+                     float_values: tuple[float, float] | None = None) -> Confirmation:
+    """Decide ``lhs <relation> rhs`` at ``inputs`` in high precision (rule in the module docstring).
+
+    ``fn`` returns ``(lhs, rhs)``. ``float_values`` are the float64 values the search
+    saw (for the noise floor); when omitted they are recomputed in float64.
+    """
+    if float_values is None:
+        flt = invoke(fn, {k: (np.asarray(v) if not np.isscalar(v) else v) for k, v in inputs.items()}, params)
+        float_values = (xp.asfloat(flt[0]), xp.asfloat(flt[1]))
+    try:
+        lo_val, lo_exact = mp_evaluate_checked(fn, inputs, params, dps)
+        hi_val, hi_exact = mp_evaluate_checked(fn, inputs, params, dps + _EXTRA_DPS)
+    except Exception as exc:  # the evaluator cannot run on mpmath arrays: cannot confirm
+        return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
+                            reason=f"the evaluator cannot run in high precision ({type(exc).__name__}: {exc})")
+    if not (isinstance(lo_val, (tuple, list)) and len(lo_val) == 2):
+        return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
+                            reason="the high-precision evaluation did not return (lhs, rhs)")
+    with mpmath.workdps(dps + _EXTRA_DPS):
+        lhs, rhs = hi_val
+        lhs_lo, rhs_lo = lo_val
+        if not all(isinstance(v, mpmath.mpf) for v in (lhs, rhs, lhs_lo, rhs_lo)):
+            return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
+                                reason="the high-precision evaluation did not return scalars")
+        scale = max(abs(lhs), abs(rhs), mpmath.mpf(1))
+        mp_noise = scale * mpmath.mpf(10) ** (-(dps - 10))
+        v = violation(relation, lhs, rhs)
+        tol = mpmath.mpf(atol) + mpmath.mpf(rtol) * max(abs(lhs), abs(rhs))
+        noise = abs(mpmath.mpf(float_values[0]) - lhs) + abs(mpmath.mpf(float_values[1]) - rhs)
+        common = dict(lhs=float(lhs), rhs=float(rhs), precision_digits=dps, float_noise=float(noise),
+                      lhs_digits=mpmath.nstr(lhs, 30), rhs_digits=mpmath.nstr(rhs, 30))
+        if not (lo_exact and hi_exact):
+            return Confirmation("undecided", margin=float(max(v, 0)), reason=(
+                "the evaluator returned float values in high-precision mode (a float() or float32 cast "
+                "inside it), so the float result cannot be checked"), **common)
+        if abs(lhs - lhs_lo) > mp_noise or abs(rhs - rhs_lo) > mp_noise:
+            return Confirmation("undecided", margin=float(max(v, 0)), reason=(
+                f"the high-precision values change between {dps} and {dps + _EXTRA_DPS} digits, so the "
+                "evaluator does not compute in high precision throughout"), **common)
+        strict = relation in ("<", ">")
+        if strict and abs(v) <= mp_noise:
+            return Confirmation("violated", margin=0.0, reason="equality where a strict inequality is claimed",
+                                **common)
+        if v <= tol:
+            return Confirmation("holds", margin=float(v), **common)
+        if v <= noise:
+            return Confirmation("undecided", margin=float(v), reason=(
+                f"the violation {mpmath.nstr(v, 3)} is below the float noise {mpmath.nstr(noise, 3)} of the "
+                "computation"), **common)
+        return Confirmation("violated", margin=float(v), **common)

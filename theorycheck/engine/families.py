@@ -1,0 +1,607 @@
+"""Claim families: the groups of sub-checks behind ``theorycheck verify FAMILY``.
+
+A :class:`Family` turns a few user-facing options (``--K 10 --batches subset``) into
+the list of claims to judge, each with its own parameters. Claim modules register
+their families (``register_family(Family("supcon", ...))``); the engine runs them
+(:func:`run_family`) and the CLI builds one ``verify`` sub-command per family from the
+registry, so a new family needs no CLI code.
+
+:func:`run_checks` is the one loop that judges a list of claims and collects a
+:class:`RunResults`; ``verify`` (families) and ``check`` (a user's claims) both use it,
+so both write the same JSON document (see ``docs/json-schema.md``).
+
+Examples
+--------
+>>> from theorycheck.engine.families import Family, family_option_names
+>>> fam = Family("demo", "a demo family", (), lambda p: [])
+>>> fam.name, family_option_names(fam)
+('demo', [])
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import importlib.metadata
+import platform as _platform
+import shlex
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    fail,
+    fail_type,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Family",
+    "Option",
+    "Check",
+    "RunEntry",
+    "RunResults",
+    "register_family",
+    "unregister_family",
+    "get_family",
+    "all_families",
+    "family_option_names",
+    "resolve_family_options",
+    "coerce_param_value",
+    "run_family",
+    "run_checks",
+    "package_versions",
+    "exit_code",
+]
+
+#: Version of the JSON document written by :meth:`RunResults.to_dict`. Bump it when a
+#: field changes meaning or disappears; adding a field does not change it.
+SCHEMA_VERSION = 1
+
+#: Option names the ``verify`` sub-commands use themselves; a family parameter may not
+#: take one of them (it would shadow ``--seed`` etc.).
+RESERVED_OPTIONS = frozenset({"seed", "budget", "examples", "ablate", "json", "report", "help", "out",
+                              "quiet", "param", "progress", "no_progress", "version"})
+
+#: Packages whose versions every report records.
+VERSIONED_PACKAGES = ("numpy", "scipy", "torch", "mpmath", "sympy", "cvxpy", "hypothesis")
+
+
+# --------------------------------------------------------------------------------------
+# Families and the registry
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Option:
+    """A family option: like :class:`~theorycheck.engine.claim.Param`, but the default may be
+    ``None``, meaning "derived from the other options by the family's ``checks``" (for
+    example ``N`` derived from ``K``).
+
+    Examples
+    --------
+    >>> Option("N", None, "number of samples (default: 2 K)", min=2).validate("12", "verify")
+    12
+    """
+
+    name: str
+    default: Any = None
+    description: str = ""
+    type: type = int
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise fail("name", "Option", "a Python identifier", self.name)
+        if self.type not in (int, float, str, bool):
+            raise fail("type", "Option", "one of int, float, str, bool", self.type)
+        if self.choices is not None:
+            object.__setattr__(self, "choices", tuple(self.choices))
+        if self.default is not None:
+            object.__setattr__(self, "default", self.validate(self.default, f"Option({self.name!r})",
+                                                              what="default"))
+
+    def validate(self, value: Any, caller: str = "verify", what: str | None = None) -> Any:
+        """``value`` converted to this option's type and checked (``None`` passes: derived)."""
+        if value is None:
+            return None
+        return _coerce_plain(self, value, caller, what or f"--{self.name}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A named group of sub-checks run by ``theorycheck verify NAME``.
+
+    Parameters
+    ----------
+    name : str
+        The sub-command name (``"supcon"``); lower case letters, digits, ``-`` and ``_``.
+    description : str
+        One line, shown by ``theorycheck verify --help``.
+    params : tuple of Param or Option
+        The family's options; each becomes ``--<name>`` on the command line. An
+        :class:`Option` may have the default ``None``: "derived from the other options" by
+        ``checks``.
+    checks : callable
+        ``checks(p) -> [(claim_id, params_dict), ...]``: which claims to judge with which
+        parameters, given the resolved options ``p`` (a ``Params``, ``p.K``).
+    """
+
+    name: str
+    description: str
+    params: tuple = ()
+    checks: Callable[[Any], list] = field(default=lambda p: [], repr=False)
+
+    def __post_init__(self) -> None:
+        caller = "Family"
+        if not isinstance(self.name, str) or not self.name or not all(
+                c.isalnum() or c in "-_" for c in self.name) or self.name != self.name.lower():
+            raise fail("name", caller, "a lower-case name of letters, digits, '-' or '_'", self.name)
+        if self.name == "all":
+            raise fail("name", caller, "not 'all' (reserved for `theorycheck verify all`)", self.name)
+        if not isinstance(self.description, str):
+            raise fail_type("description", caller, "a string", self.description)
+        params = tuple(self.params)
+        seen: set[str] = set()
+        for param in params:
+            pname = getattr(param, "name", None)
+            if not isinstance(pname, str) or not pname.isidentifier():
+                raise fail("params", caller, "a tuple of Param objects with identifier names", param)
+            if pname in RESERVED_OPTIONS:
+                raise fail("params", caller,
+                           f"free of the reserved option names {sorted(RESERVED_OPTIONS)}", pname)
+            if pname in seen:
+                raise fail("params", caller, "a tuple of Params with distinct names", pname)
+            seen.add(pname)
+        object.__setattr__(self, "params", params)
+        if not callable(self.checks):
+            raise fail_type("checks", caller, "a callable p -> [(claim_id, params), ...]", self.checks)
+
+
+_FAMILIES: dict[str, Family] = {}
+
+
+def register_family(family: Family, *, replace: bool = False) -> Family:
+    """Add a family to the registry (``theorycheck verify <name>``); duplicates are an error."""
+    if not isinstance(family, Family):
+        raise fail_type("family", "register_family", "a Family", family)
+    if family.name in _FAMILIES and not replace and _FAMILIES[family.name] is not family:
+        raise fail("family", "register_family",
+                   f"a family with a new name ({family.name!r} is already registered)", family.name)
+    _FAMILIES[family.name] = family
+    return family
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family (used by tests that register a throw-away family)."""
+    _FAMILIES.pop(name, None)
+
+
+def get_family(name: str) -> Family:
+    """The registered family ``name``; unknown names list the close matches and all known."""
+    try:
+        return _FAMILIES[name]
+    except (KeyError, TypeError):
+        known = sorted(_FAMILIES)
+        close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        listing = ", ".join(known) if known else "none registered"
+        raise fail("family", "theorycheck verify",
+                   f"a registered family{hint}; known: {listing}", name) from None
+
+
+def all_families() -> list[Family]:
+    """Every registered family, sorted by name."""
+    return [_FAMILIES[k] for k in sorted(_FAMILIES)]
+
+
+def family_option_names(family: Family) -> list[str]:
+    return [p.name for p in family.params]
+
+
+# --------------------------------------------------------------------------------------
+# Parameter values
+# --------------------------------------------------------------------------------------
+
+def _param_type(param: Any) -> type:
+    typ = getattr(param, "type", None)
+    if typ in (int, float, str, bool):
+        return typ
+    default = getattr(param, "default", None)
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, (int, float, str)):
+        return type(default)
+    return str
+
+
+def _coerce_plain(param: Any, value: Any, caller: str, name: str) -> Any:
+    """Convert (command-line strings included) and check type, range and choices."""
+    typ = _param_type(param)
+    if isinstance(value, str) and typ is not str:
+        text = value.strip()
+        try:
+            if typ is bool:
+                lowered = text.lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(text)
+                value = lowered in ("true", "1", "yes")
+            elif typ is int:
+                value = int(text)
+            else:
+                value = float(text)
+        except ValueError:
+            what = {int: "an integer", float: "a real number", bool: "true or false"}[typ]
+            raise fail_type(name, caller, what, value) from None
+    lo, hi = getattr(param, "min", None), getattr(param, "max", None)
+    if typ is bool:
+        value = check_bool(value, name, caller)
+    elif typ is int:
+        value = check_int(value, name, caller, min_value=None if lo is None else int(-(-lo // 1)),
+                          max_value=None if hi is None else int(hi // 1))
+    elif typ is float:
+        if isinstance(value, bool):
+            raise fail_type(name, caller, "a real number", value)
+        value = check_real(value, name, caller, ge=lo, le=hi)
+    elif not isinstance(value, str):
+        raise fail_type(name, caller, "a string", value)
+    choices = getattr(param, "choices", None)
+    if choices:
+        check_choice(value, name, caller, choices)
+    return value
+
+
+def coerce_param_value(param: Any, value: Any, caller: str, *, display: str | None = None) -> Any:
+    """Convert ``value`` (possibly a command-line string) to ``param``'s type and check it.
+
+    ``param`` is a claim's ``Param`` or a family's :class:`Option`; ``None`` passes through
+    (a derived default). Errors name ``display`` (e.g. ``--K``).
+    """
+    name = display or param.name
+    if value is None:
+        return None
+    typ = _param_type(param)
+    if isinstance(value, str) and typ is not str:
+        value = _coerce_plain(param, value, caller, name)  # string -> typed value first
+    validate = getattr(param, "validate", None)
+    if callable(validate):  # Param/Option check type, range and choices themselves
+        return validate(value, caller, what=name)
+    return _coerce_plain(param, value, caller, name)
+
+
+def _make_params(values: Mapping[str, Any]):
+    """A read-only ``Params`` mapping (the engine's), with attribute access."""
+    from .claim import Params
+
+    return Params(dict(values))
+
+
+def resolve_family_options(family: Family, options: Mapping[str, Any] | None) -> Any:
+    """Defaults overridden by ``options``, validated; returns a ``Params``.
+
+    Unknown option names raise an error listing the family's options.
+    """
+    caller = f"theorycheck verify {family.name}"
+    options = dict(options or {})
+    known = {p.name: p for p in family.params}
+    for key in options:
+        if key not in known:
+            listing = ", ".join(f"--{k}" for k in known) or "none"
+            raise fail(key, caller, f"one of the family's options ({listing})", options[key])
+    values = {}
+    for pname, param in known.items():
+        raw = options.get(pname, None)
+        if raw is None:
+            raw = getattr(param, "default", None)
+        values[pname] = coerce_param_value(param, raw, caller, display=f"--{pname}")
+    return _make_params(values)
+
+
+# --------------------------------------------------------------------------------------
+# Running checks
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """One claim to judge: the claim (object or registered id), its parameters, the shell
+    command that reproduces it (``theorycheck check ...``), and ``target``: the
+    ``FILE.py::NAME`` / ``module:NAME`` that loads a user's claim (None for registered ones)."""
+
+    claim: Any
+    params: Mapping[str, Any] = field(default_factory=dict)
+    reproduce: str = ""
+    target: str | None = None
+
+
+@dataclass
+class RunEntry:
+    """A judged claim with the metadata a report needs without the registry."""
+
+    result: Any  # ClaimResult, or a plain dict when read back from JSON
+    kind: str = ""
+    statement: str = ""
+    cite: list = field(default_factory=list)
+    summary_keys: list = field(default_factory=list)
+    reproduce: str = ""
+    target: str | None = None
+    family: str | None = None
+    origin: str = ""
+
+    def to_dict(self) -> dict:
+        doc = self.result.to_dict() if hasattr(self.result, "to_dict") else dict(self.result)
+        doc.update({
+            "kind": self.kind,
+            "statement": self.statement,
+            "cite": list(self.cite),
+            "summary_keys": list(self.summary_keys),
+            "reproduce": self.reproduce,
+            "target": self.target,
+            "origin": self.origin,
+            "family": self.family,
+        })
+        return doc
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, theorycheck and the numerical packages (for reports)."""
+    from .. import __version__
+
+    versions = {"python": _platform.python_version(), "theorycheck": __version__}
+    for pkg in VERSIONED_PACKAGES:
+        try:
+            versions[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return versions
+
+
+@dataclass
+class RunResults:
+    """Results of one ``verify`` or ``check`` run; :meth:`to_dict` is the JSON document."""
+
+    entries: list[RunEntry]
+    seed: int
+    command: str
+    started: str
+    budget: dict = field(default_factory=dict)
+    references: dict = field(default_factory=dict)
+    family: str | None = None
+    options: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=package_versions)
+    platform: str = field(default_factory=_platform.platform)
+    theorycheck_version: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def verdicts(self) -> list[str]:
+        return [_verdict_name(e.result) for e in self.entries]
+
+    def exit_code(self) -> int:
+        return exit_code(self.verdicts)
+
+    def to_dict(self) -> dict:
+        from .. import __version__
+
+        return {
+            "schema_version": self.schema_version,
+            "theorycheck_version": self.theorycheck_version or __version__,
+            "seed": self.seed,
+            "command": self.command,
+            "started": self.started,
+            "family": self.family,
+            "options": _jsonable(self.options),
+            "budget": _jsonable(self.budget),
+            "platform": self.platform,
+            "versions": dict(self.versions),
+            "references": dict(self.references),
+            "claims": [e.to_dict() for e in self.entries],
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> "RunResults":
+        """Rebuild from a JSON document (entries keep their per-claim dicts as ``result``)."""
+        entries = [
+            RunEntry(result=dict(c), kind=c.get("kind", ""), statement=c.get("statement", ""),
+                     cite=list(c.get("cite", [])), summary_keys=list(c.get("summary_keys", [])),
+                     reproduce=c.get("reproduce", ""), target=c.get("target"), family=c.get("family"),
+                     origin=c.get("origin", ""))
+            for c in doc["claims"]
+        ]
+        return cls(entries=entries, seed=doc["seed"], command=doc["command"],
+                   started=doc.get("started", ""), budget=dict(doc.get("budget") or {}),
+                   references=dict(doc.get("references") or {}), family=doc.get("family"),
+                   options=dict(doc.get("options") or {}), versions=dict(doc.get("versions") or {}),
+                   platform=doc.get("platform", ""), theorycheck_version=doc.get("theorycheck_version"),
+                   schema_version=doc.get("schema_version", SCHEMA_VERSION))
+
+
+def exit_code(verdicts: Iterable[Any]) -> int:
+    """0 all HOLDS/VACUOUS, 1 any REFUTED, 3 any INCONCLUSIVE (and none refuted)."""
+    names = [_verdict_name(v) for v in verdicts]
+    if "REFUTED" in names:
+        return 1
+    if "INCONCLUSIVE" in names:
+        return 3
+    return 0
+
+
+def _verdict_name(obj: Any) -> str:
+    """Upper-case verdict name of a ClaimResult, its dict, a Verdict or a string."""
+    if isinstance(obj, Mapping):
+        obj = obj.get("verdict")
+    elif hasattr(obj, "verdict"):
+        obj = obj.verdict
+    value = getattr(obj, "value", obj)
+    return str(value).upper()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "item"):
+        try:
+            return _jsonable(value.item())
+        except (ValueError, TypeError):
+            pass
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    return str(value)
+
+
+def _budget_dict(budget: Any) -> dict:
+    if budget is None:
+        return {}
+    return {"seconds": getattr(budget, "seconds", None), "examples": getattr(budget, "examples", None)}
+
+
+def _claim_of(claim_or_id: Any):
+    if isinstance(claim_or_id, str):
+        from .registry import get
+
+        return get(claim_or_id)
+    return claim_or_id
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ablate: bool = False,
+               progress: Any = None, command: str | None = None, family: str | None = None,
+               options: Mapping[str, Any] | None = None) -> RunResults:
+    """Judge every check in order and collect a :class:`RunResults`.
+
+    Parameters
+    ----------
+    checks : sequence of Check
+        Claims (objects or ids) with their parameters.
+    budget : Budget or float, optional
+        Time budget for each judged claim, its ablations included (``judge`` splits it).
+    seed : int
+        Passed to every ``judge`` call: the same seed gives the same verdicts.
+    ablate : bool
+        Judge each assumption dropped in turn as well.
+    progress : None, bool or Progress
+        ``None``: a bar on stderr when it is a terminal; ``False``: none; ``True``: always;
+        a :class:`theorycheck.progress.Progress` to draw on.
+    command : str, optional
+        The shell command recorded in the report (default: this process's argv).
+    """
+    from ..citations import resolve
+    from ..progress import Progress
+    from .judge import judge
+    from .results import Budget
+
+    seed = check_int(seed, "seed", "run_checks", min_value=0)
+    if budget is not None and not isinstance(budget, Budget):
+        budget = Budget(seconds=check_real(budget, "budget", "run_checks", gt=0.0))
+    checks = list(checks)
+    claims = [_claim_of(c.claim) for c in checks]
+
+    # a claim's budget covers its ablations too (judge splits it), so the run should take
+    # about one budget per claim; the bar uses that as its estimate
+    seconds = getattr(budget if budget is not None else Budget(), "seconds", None)
+    expected = seconds * len(checks) if seconds else None
+    if isinstance(progress, Progress):
+        bar, own_bar = progress, False
+    else:
+        enabled = None if progress is None else bool(progress)
+        bar, own_bar = Progress(len(checks), enabled=enabled, expected_seconds=expected), True
+
+    references: dict[str, dict] = {}
+    entries: list[RunEntry] = []
+    started = _now()
+    try:
+        for check, cl in zip(checks, claims):
+            bar.start_step(cl.id)
+            result = judge(cl, dict(check.params), budget=budget, seed=seed, ablate=ablate)
+            refs = resolve(getattr(cl, "cite", None))
+            for ref in refs:
+                references.setdefault(ref.key, ref.to_dict())
+            entries.append(RunEntry(
+                result=result,
+                kind=str(getattr(cl, "kind", "")),
+                statement=str(getattr(cl, "statement", "")),
+                cite=[ref.key for ref in refs],
+                summary_keys=list(getattr(cl, "summary_keys", None) or ()),
+                reproduce=check.reproduce,
+                target=check.target,
+                origin=str(getattr(cl, "origin", "")),
+                family=family if family is not None else getattr(cl, "family", None),
+            ))
+            bar.advance(cl.id)
+    finally:
+        if own_bar:
+            bar.close()
+    if command is None:
+        command = "theorycheck " + shlex.join(sys.argv[1:])
+    return RunResults(entries=entries, seed=seed, command=command, started=started,
+                      budget=_budget_dict(budget if budget is not None else Budget()),
+                      references=references, family=family, options=dict(options or {}))
+
+
+def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: Any = None,
+                   ablate: bool = False) -> str:
+    """The ``theorycheck verify ...`` command line that reproduces a family run."""
+    parts = ["theorycheck", "verify", family.name]
+    for param in family.params:
+        value = p[param.name]
+        if value is not None:
+            parts += [f"--{param.name}", str(value)]
+    if ablate:
+        parts.append("--ablate")
+    parts += ["--seed", str(seed)]
+    seconds = getattr(budget, "seconds", budget)
+    if seconds is not None:
+        parts += ["--budget", f"{seconds:g}"]
+    examples = getattr(budget, "examples", None)
+    if examples is not None:
+        parts += ["--examples", str(examples)]
+    return shlex.join(parts)
+
+
+def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
+               ablate: bool = False, progress: Any = None, command: str | None = None) -> RunResults:
+    """Run every sub-check of the family ``name`` with the given options.
+
+    Parameters
+    ----------
+    name : str
+        A registered family.
+    options : dict, optional
+        Family options (``{"K": 10}``); missing ones take their defaults. Unknown names,
+        wrong types and out-of-range values raise ``InvalidArgumentError``.
+    budget, seed, ablate, progress
+        As in :func:`run_checks`.
+
+    Returns
+    -------
+    RunResults
+        ``to_dict()`` is the JSON document of ``docs/json-schema.md``.
+    """
+    family = get_family(name)
+    p = resolve_family_options(family, options)
+    reproduce = verify_command(family, p, seed=seed, budget=budget, ablate=ablate)
+    planned = list(family.checks(p))
+    checks = []
+    for item in planned:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
+            raise fail("checks", f"Family {family.name!r}", "a list of (claim_id, params_dict) pairs", item)
+        claim_id, params = item
+        checks.append(Check(claim=claim_id, params=dict(params), reproduce=reproduce))
+    return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
+                      command=command if command is not None else reproduce, family=family.name,
+                      options={k: p[k] for k in family_option_names(family)})

@@ -1,0 +1,329 @@
+"""``judge``: the one entry point that turns a claim into a verdict.
+
+``judge`` resolves the claim and its parameters, says VACUOUS when the active
+assumptions cannot be met (``requires`` or an :class:`~theorycheck.strategies.Unsatisfiable`
+space), dispatches on ``claim.kind``
+
+* identity / inequality -- search, high-precision confirmation, shrinking
+  (:mod:`.search`, :mod:`.confirm`, :mod:`.shrink`); an identity with ``proof=`` runs
+  the exact proof first (``proved_exactly``);
+* optimum / characterization / landscape / statistical -- ``theorycheck.engine.optimize``
+  (``judge_optimum(ctx)``, ...);
+* empirical -- the claim's own ``run(p, budget, seed)``;
+
+then, with ``ablate=True``, re-judges the claim with each assumption dropped in turn.
+Errors of the user's claim (an evaluator that raises, returns NaN, has the wrong
+arity) come out as :class:`~theorycheck.engine.claim.ClaimError`, never as a crash
+from deep inside the engine.
+
+Examples
+--------
+>>> from theorycheck import backend as xp, strategies as st
+>>> from theorycheck.engine import claim, judge, Budget, Param
+>>> @claim(id="demo.square-nonneg", cite=(), kind="inequality", statement="sum(u^2) >= 0",
+...        params=(Param("h", 3, "dimension", min=1),),
+...        inputs=lambda p, active: {"u": st.real_matrix(1, p.h)}, relation=">=", register=False)
+... def square(u, *, p):
+...     return xp.sum(u * u), 0.0
+>>> judge(square, budget=Budget(examples=40)).verdict.value
+'HOLDS'
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from .._validation import InvalidArgumentError, check_bool, check_int, fail_type
+from . import registry
+from .claim import Claim, ClaimError, Params, signature_problem
+from .results import (
+    AblationResult,
+    Budget,
+    ClaimResult,
+    Counterexample,
+    JudgeContext,
+    KindOutcome,
+    Verdict,
+)
+
+__all__ = ["judge", "judge_with"]
+
+#: Share of the budget's seconds the main judgement may use when ablating (the rest is split
+#: between the ablations).
+MAIN_SHARE_WHEN_ABLATING = 0.5
+_MAX_VIOLATING_SIZES = 4
+
+
+class _Vacuous(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _resolve(claim_or_id: Any) -> Claim:
+    if isinstance(claim_or_id, Claim):
+        return claim_or_id
+    if isinstance(claim_or_id, str):
+        return registry.get(claim_or_id)
+    raise fail_type("claim", "judge", "a Claim or a registered claim id", claim_or_id)
+
+
+def _spaces_or_vacuous(claim: Claim, p: Params, active: frozenset) -> dict:
+    """The input spaces, or _Vacuous(reason) when the active assumptions cannot be met."""
+    from ..strategies import Space, Unsatisfiable
+
+    try:
+        reason = claim.why_vacuous(p, active)
+    except Exception as exc:
+        raise ClaimError(claim.id, f"requires(p, active) raised {type(exc).__name__}: {exc}") from exc
+    if reason is not None:
+        raise _Vacuous(reason)
+    if claim.kind == "empirical":
+        return {}
+    try:
+        spaces = claim.spaces(p, active)
+    except Unsatisfiable as exc:
+        raise _Vacuous(exc.reason) from None
+    except ClaimError:
+        raise
+    except InvalidArgumentError as exc:
+        raise ClaimError(claim.id, f"builds an invalid input space at {dict(p)}: {exc}") from exc
+    except Exception as exc:
+        raise ClaimError(claim.id, f"inputs(p, active) raised {type(exc).__name__}: {exc}") from exc
+    for name, space in spaces.items():
+        if not isinstance(space, Space):
+            raise ClaimError(claim.id, f"input {name!r} must be a theorycheck.strategies space; got {space!r}")
+    problem = signature_problem(claim.evaluate, list(spaces))
+    if problem:
+        raise ClaimError(claim.id, problem)
+    return spaces
+
+
+def _proof_closed(result: Any) -> bool:
+    """Duck-typed ProofResult: a bool, or an object with ``closed`` / ``proved`` / ``holds``."""
+    if isinstance(result, (bool, np.bool_)):
+        return bool(result)
+    for attr in ("closed", "proved", "holds"):
+        if hasattr(result, attr):
+            value = getattr(result, attr)
+            return bool(value() if callable(value) else value)
+    return False
+
+
+def _judge_identity_with_proof(ctx: JudgeContext) -> KindOutcome:
+    from .search import judge_relation
+
+    claim = ctx.claim
+    try:
+        result = claim.proof(ctx.params)
+        closed = _proof_closed(result)
+        status = "closed" if closed else "open"
+    except Exception as exc:  # a proof that cannot run is a proof that did not close
+        closed, status = False, f"error: {type(exc).__name__}: {exc}"
+    if not closed:
+        outcome = judge_relation(ctx)
+        outcome.evidence["proof"] = status
+        return outcome
+    # Proved: a short numeric sanity search still runs, so a proof of the wrong statement shows.
+    sanity = JudgeContext(claim=claim, params=ctx.params, active=ctx.active, spaces=ctx.spaces,
+                          budget=Budget(seconds=None, examples=40), rng=ctx.rng, seed=ctx.seed,
+                          deadline=ctx.deadline)
+    outcome = judge_relation(sanity, quick=True)
+    if outcome.verdict is Verdict.REFUTED:
+        outcome.evidence["proof"] = "closed, but contradicted by a confirmed counterexample"
+        return outcome
+    outcome.evidence["proof"] = "closed"
+    return KindOutcome(Verdict.HOLDS, outcome.evidence, None, proved_exactly=True)
+
+
+def _judge_empirical(claim: Claim, p: Params, budget: Budget, seed: int) -> KindOutcome:
+    try:
+        out = claim.run(p, budget, seed)
+    except ClaimError:
+        raise
+    except Exception as exc:
+        raise ClaimError(claim.id, f"run(p, budget, seed) raised {type(exc).__name__}: {exc}") from exc
+    if isinstance(out, KindOutcome):
+        return out
+    if isinstance(out, ClaimResult):
+        return KindOutcome(Verdict(out.verdict), dict(out.evidence), out.counterexample)
+    if isinstance(out, Mapping) and "verdict" in out:
+        evidence = dict(out.get("evidence", {k: v for k, v in out.items() if k != "verdict"}))
+        return KindOutcome(Verdict(out["verdict"]), evidence, out.get("counterexample"))
+    if hasattr(out, "verdict"):
+        return KindOutcome(Verdict(out.verdict), dict(getattr(out, "evidence", {}) or {}),
+                           getattr(out, "counterexample", None))
+    raise ClaimError(claim.id, f"run(p, budget, seed) must return a KindOutcome (verdict, evidence); got {out!r}")
+
+
+def _dispatch(ctx: JudgeContext) -> KindOutcome:
+    claim = ctx.claim
+    if claim.kind in ("identity", "inequality"):
+        from .search import judge_relation
+
+        if claim.kind == "identity" and claim.proof is not None:
+            return _judge_identity_with_proof(ctx)
+        return judge_relation(ctx)
+    from . import optimize
+
+    judge_fn = getattr(optimize, f"judge_{claim.kind}", None)
+    if judge_fn is None:
+        raise ClaimError(claim.id, f"has kind {claim.kind!r}, which theorycheck.engine.optimize cannot judge")
+    try:
+        outcome = judge_fn(ctx)
+    except (ClaimError, InvalidArgumentError):
+        raise
+    except Exception as exc:
+        raise ClaimError(claim.id, f"could not be judged as {claim.kind}: {type(exc).__name__}: {exc}") from exc
+    return outcome
+
+
+def judge_with(claim: Claim, p: Params, active: frozenset, budget: Budget, seed: int,
+               deadline: float | None, rng_key: tuple = ()) -> KindOutcome:
+    """Judge once, at fixed params and active assumptions (no ablation, no timing)."""
+    try:
+        spaces = _spaces_or_vacuous(claim, p, active)
+    except _Vacuous as vac:
+        return KindOutcome(Verdict.VACUOUS, {"reason": vac.reason, "sizes": dict(p)}, None)
+    if claim.kind == "empirical":
+        outcome = _judge_empirical(claim, p, budget, seed)
+    else:
+        ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
+                           rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
+        outcome = _dispatch(ctx)
+    if not isinstance(outcome, KindOutcome):
+        raise ClaimError(claim.id, f"the {claim.kind} judge returned {outcome!r}, not a KindOutcome")
+    outcome.verdict = Verdict(outcome.verdict)
+    cx = outcome.counterexample
+    if isinstance(cx, Counterexample):
+        cx.claim_id = cx.claim_id or claim.id
+        cx.relation = cx.relation or (claim.relation if claim.kind in ("identity", "inequality") else "")
+        cx.origin = cx.origin or claim.origin
+        if not cx.params:
+            cx.params = dict(p)
+    return outcome
+
+
+def _violating_sizes(claim: Claim, p: Params, full: frozenset, weaker: frozenset) -> list[Params]:
+    """Nearby integer sizes where the full assumption set is vacuous but the weaker one is not.
+
+    This is how dropping a parameter-only assumption (``h >= K-1``) lets the engine explore
+    sizes that violate it.
+    """
+    out: list[Params] = []
+    for q in claim.params:
+        if q.type is not int:
+            continue
+        cur = int(p[q.name])
+        lo = int(q.min) if q.min is not None else min(cur, 1)
+        values = [v for v in (cur - 1, cur - 2, cur - 3, cur + 1, cur + 2) if v >= lo
+                  and (q.max is None or v <= q.max)]
+        for v in values:
+            candidate = p.replace(**{q.name: v})
+            try:
+                _spaces_or_vacuous(claim, candidate, full)
+                continue  # still satisfiable with every assumption: not a violating size
+            except _Vacuous:
+                pass
+            except ClaimError:
+                continue
+            try:
+                _spaces_or_vacuous(claim, candidate, weaker)
+            except (_Vacuous, ClaimError):
+                continue
+            out.append(candidate)
+            if len(out) >= _MAX_VIOLATING_SIZES:
+                return out
+    return out
+
+
+def _ablate(claim: Claim, p: Params, active: frozenset, budget: Budget, seed: int, start: float
+            ) -> list[AblationResult]:
+    dropped_names = [a.name for a in claim.assumptions if a.name in active]
+    if not dropped_names:
+        return []
+    results = []
+    total = budget.seconds
+    share = (1.0 - MAIN_SHARE_WHEN_ABLATING) / len(dropped_names)
+    sub_budget = budget.scaled(share)
+    for index, name in enumerate(dropped_names):
+        weaker = active - {name}
+        slice_start = time.monotonic()
+        deadline = None if total is None else max(slice_start, start + total * (MAIN_SHARE_WHEN_ABLATING
+                                                                                + share * (index + 1)))
+        outcome = judge_with(claim, p, weaker, sub_budget, seed, deadline, rng_key=(index + 1,))
+        evidence = dict(outcome.evidence)
+        if outcome.verdict is not Verdict.REFUTED and claim.kind != "empirical":
+            explored = []
+            for variant in _violating_sizes(claim, p, active, weaker):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                explored.append(dict(variant))
+                out = judge_with(claim, variant, weaker, sub_budget.scaled(0.5), seed, deadline,
+                                 rng_key=(index + 1, len(explored)))
+                if out.verdict is Verdict.REFUTED or (out.verdict is Verdict.INCONCLUSIVE
+                                                      and outcome.verdict is Verdict.HOLDS):
+                    outcome = out
+                    evidence = dict(out.evidence)
+                    if out.verdict is Verdict.REFUTED:
+                        break
+            if explored:
+                evidence["sizes_explored"] = explored
+        results.append(AblationResult(dropped=name, verdict=outcome.verdict,
+                                      counterexample=outcome.counterexample, evidence=evidence))
+    return results
+
+
+def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
+          ablate: bool = False, assumptions: Iterable[str] | None = None) -> ClaimResult:
+    """Judge a claim: HOLDS, REFUTED (with a confirmed, shrunk counterexample), VACUOUS or INCONCLUSIVE.
+
+    Parameters
+    ----------
+    claim_or_id : Claim or str
+        A claim object or a registered id (``"graf2021.ce.bound"``).
+    params : dict, optional
+        Overrides of the claim's parameter defaults (validated; unknown names are an error).
+    budget : Budget, float or None
+        Seconds (deadline) and/or number of random examples; a number means seconds.
+        Default ``Budget(seconds=5.0)``.
+    seed : int
+        Seeds every random choice: the same seed gives the same verdict, evidence and
+        counterexample (only ``seconds`` differs, unless the deadline cut the search short).
+    ablate : bool
+        Also judge the claim with each active assumption dropped in turn.
+    assumptions : iterable of str, optional
+        The assumptions to keep active (default: all of the claim's).
+
+    Returns
+    -------
+    ClaimResult
+
+    Raises
+    ------
+    InvalidArgumentError
+        Unknown claim id, unknown parameter, bad budget/seed.
+    ClaimError
+        The claim itself is broken (evaluator raises or returns NaN, wrong arity, bad spaces).
+    """
+    claim = _resolve(claim_or_id)
+    p = claim.resolve_params(params)
+    budget = Budget.coerce(budget)
+    seed = check_int(seed, "seed", "judge", min_value=0)
+    ablate = check_bool(ablate, "ablate", "judge")
+    active = claim.active_assumptions(assumptions)
+    start = time.monotonic()
+    main_share = MAIN_SHARE_WHEN_ABLATING if ablate and active else 1.0
+    deadline = None if budget.seconds is None else start + budget.seconds * main_share
+    outcome = judge_with(claim, p, active, budget, seed, deadline)
+    ablations = _ablate(claim, p, active, budget, seed, start) if ablate else []
+    evidence = dict(outcome.evidence)
+    if assumptions is not None:
+        evidence["active_assumptions"] = sorted(active)
+    return ClaimResult(claim_id=claim.id, params=dict(p), verdict=outcome.verdict,
+                       seconds=time.monotonic() - start, evidence=evidence,
+                       counterexample=outcome.counterexample, ablations=ablations,
+                       proved_exactly=bool(outcome.proved_exactly))

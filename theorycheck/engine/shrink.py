@@ -1,0 +1,161 @@
+"""Shrinking: make a confirmed counterexample small enough for a person to read.
+
+Two passes, each step re-confirmed in high precision (a shrunk input is kept only if
+it is still a confirmed counterexample):
+
+1. *sizes*: every integer parameter (N, K, h, b, ...) is walked down towards its
+   ``Param.min`` -- smallest value first -- and a short seeded search looks for a
+   counterexample at the smaller size (respecting ``requires`` and the spaces'
+   satisfiability under the same active assumptions);
+2. *numbers*: every input is replaced by the simpler values its space offers
+   (``Space.simplify``: integers, then 1..4 significant digits, the plain simplex, sorted
+   labels, small-denominator fractions), simplest first.
+
+The work is a deterministic function of the seed; the deadline only cuts it short.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from .claim import ClaimError
+from .confirm import confirm_relation, violation
+from .results import Budget, Counterexample, JudgeContext
+
+__all__ = ["shrink_counterexample", "smaller_sizes"]
+
+#: Fraction of the claim's budget shrinking may use (it never passes the deadline).
+SHRINK_SHARE = 0.3
+_SIZE_TRIES_PER_PARAM = 4
+
+
+def smaller_sizes(ctx: JudgeContext) -> list[tuple[str, int]]:
+    """(param name, value) pairs to try, per integer param smallest first (at most 4 each)."""
+    out = []
+    for q in ctx.claim.params:
+        if q.type is not int:
+            continue
+        cur = int(ctx.params[q.name])
+        lo = int(math.ceil(q.min)) if q.min is not None else min(cur, 1)
+        values = sorted({v for v in (lo, lo + 1, lo + 2, cur // 2, cur - 1) if lo <= v < cur})
+        out.extend((q.name, v) for v in values[:_SIZE_TRIES_PER_PARAM])
+    return out
+
+
+def _sub_context(ctx: JudgeContext, params, spaces, seed_key: tuple, deadline: float | None) -> JudgeContext:
+    return JudgeContext(claim=ctx.claim, params=params, active=ctx.active, spaces=spaces,
+                        budget=Budget(seconds=None, examples=60), rng=np.random.default_rng([ctx.seed, *seed_key]),
+                        seed=ctx.seed, deadline=deadline)
+
+
+def _still_fails(ctx: JudgeContext, inputs: dict) -> Any:
+    """The confirmation at ``inputs`` if it is still a confirmed violation, else None."""
+    from .search import call_evaluator
+
+    claim = ctx.claim
+    try:
+        lhs, rhs = call_evaluator(claim, inputs, ctx.params)
+    except ClaimError:
+        return None
+    if not (math.isfinite(lhs) and math.isfinite(rhs)):
+        return None
+    tol = claim.atol + claim.rtol * max(abs(lhs), abs(rhs))
+    v = violation(claim.relation, lhs, rhs)
+    if v <= tol and not (claim.relation in ("<", ">") and v >= 0):
+        return None  # cheap float pre-check
+    conf = confirm_relation(claim.evaluate, inputs, ctx.params, claim.relation, rtol=claim.rtol,
+                            atol=claim.atol, float_values=(lhs, rhs))
+    return conf if conf.status == "violated" else None
+
+
+def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counterexample, dict]:
+    """Smaller sizes first, then simpler numbers; returns the shrunk counterexample and what was done."""
+    from .search import make_counterexample, search_relation
+
+    claim = ctx.claim
+    start = time.monotonic()
+    share = None if ctx.budget.seconds is None else SHRINK_SHARE * ctx.budget.seconds
+    deadline = ctx.deadline
+    if share is not None:
+        deadline = min(deadline, start + share) if deadline is not None else start + share
+    evidence: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0, "simplified_inputs": []}
+    current_ctx = ctx
+    current_cx = cx
+
+    def expired() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    # 1. sizes
+    for _pass in range(2):
+        changed = False
+        for name, value in smaller_sizes(current_ctx):
+            if expired():
+                break
+            if value >= current_ctx.params[name]:
+                continue  # a smaller value of this param was adopted earlier in the pass
+            params = current_ctx.params.replace(**{name: value})
+            try:
+                claim.param(name).validate(value)
+                if claim.why_vacuous(params, ctx.active) is not None:
+                    continue
+                from ..strategies import Unsatisfiable
+
+                try:
+                    spaces = claim.spaces(params, ctx.active)
+                except Unsatisfiable:
+                    continue
+            except Exception:  # a size the claim's own inputs/requires reject is simply skipped
+                continue
+            evidence["size_tries"] += 1
+            sub = _sub_context(current_ctx, params, spaces, (evidence["size_tries"], value), deadline)
+            try:
+                state = search_relation(sub, quick=True)
+            except ClaimError:
+                continue  # the evaluator fails at this smaller size: keep the larger counterexample
+            if state.confirmed is not None:
+                conf, cand = state.confirmed
+                current_ctx = sub
+                current_cx = make_counterexample(sub, conf, cand.inputs)
+                changed = True
+        if not changed or expired():
+            break
+
+    # 2. numbers
+    inputs = dict(current_cx.inputs)
+    conf_best = None
+    for _pass in range(2):
+        changed = False
+        for name, space in current_ctx.spaces.items():
+            if expired():
+                break
+            for candidate in space.simplify(np.asarray(inputs[name])):
+                if expired():
+                    break
+                trial = dict(inputs)
+                trial[name] = candidate if np.ndim(candidate) else float(candidate)
+                conf = _still_fails(current_ctx, trial)
+                if conf is not None:
+                    inputs, conf_best, changed = trial, conf, True
+                    if name not in evidence["simplified_inputs"]:
+                        evidence["simplified_inputs"].append(name)
+                    break
+        if not changed:
+            break
+    if conf_best is not None:
+        current_cx = make_counterexample(current_ctx, conf_best, inputs)
+
+    evidence["params_to"] = dict(current_ctx.params)
+    notes = [cx.note] if cx.note else []
+    if evidence["params_to"] != evidence["params_from"]:
+        shrunk = ", ".join(f"{k}={evidence['params_from'][k]}->{v}" for k, v in evidence["params_to"].items()
+                           if evidence["params_from"][k] != v)
+        notes.append(f"shrunk to smaller sizes ({shrunk})")
+    if evidence["simplified_inputs"]:
+        notes.append("simplified " + ", ".join(evidence["simplified_inputs"]))
+    current_cx.note = "; ".join(notes)
+    evidence["stopped_by_deadline"] = bool(expired())
+    return current_cx, evidence

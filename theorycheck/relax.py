@@ -1,0 +1,1518 @@
+"""Convex relaxation certificates for the supervised-contrastive unconstrained-features model.
+
+The SC loss of the unconstrained-features model (UFM; THEORY.md section 4, behnia2024)
+depends on the features only through their Gram matrix ``G``:
+
+.. math::
+
+    L(G) = \\sum_i \\Big[ \\operatorname{LSE}_{l \\ne i}(G_{il}/\\tau)
+           - \\frac{1}{n_{y_i} - 1} \\sum_{j \\in P(i)} G_{ij}/\\tau \\Big],
+    \\qquad P(i) = \\{ j \\ne i : y_j = y_i \\}.
+
+``L`` is convex in ``G``. Minimising it over ``{G PSD, diag(G) = 1}`` (the elliptope)
+drops only the constraint ``rank(G) <= d``, so the optimum is a lower bound on the UFM
+loss in every dimension ``d``; a minimiser of rank ``<= d`` is a global UFM minimiser,
+recovered from its top eigenpairs.
+
+This module provides
+
+* the loss as a function of ``G`` (:func:`sc_gram_loss`, any backend: numpy, torch,
+  mpmath), of features (:func:`ufm_sc_loss`, rows ``h_i``) and as a cvxpy expression
+  (:func:`sc_gram_loss_expr`);
+* the full relaxation (:func:`sc_relaxation`) with a certificate: the solver's optimum,
+  a *certified* lower bound computed from a dual point (:func:`gram_lower_bound`), an
+  upper bound attained by a feasible Gram matrix, the spectrum and rank of ``G*``, and
+  the loss of features recovered in each ``d`` (:meth:`RelaxationResult.tightness`);
+* symmetry-reduced programs with class-level variables for balanced labels
+  (:func:`sc_relaxation_reduced`) and STEP imbalance (:func:`sc_relaxation_step`), valid
+  for any ``N`` (``N = 10^4`` in milliseconds), with the same kind of certificate in
+  closed form and the class-mean geometry. The derivation is in ``docs/relax.md``.
+
+Conventions: features are the **rows** of ``H`` (shape ``(N, d)``, ``G = H H^T``), as
+for ``Z`` elsewhere in theorycheck; the loss is the **sum** over anchors (not the mean),
+as THEORY.md writes it. Solvers minimise the mean per anchor (``L / N``) so that their
+absolute tolerances mean the same at every ``N``; reported values are rescaled to the sum.
+
+References
+----------
+behnia2024, zhu2021, graf2021 (keys of :mod:`theorycheck.citations`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from . import backend as xp
+from ._validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_labels,
+    check_real,
+    fail,
+    is_torch,
+)
+
+__all__ = [
+    "RelaxationError",
+    "SolverUnavailableError",
+    "RelaxationResult",
+    "ReducedRelaxationResult",
+    "Tightness",
+    "sc_gram_loss",
+    "sc_gram_loss_expr",
+    "ufm_sc_loss",
+    "sc_relaxation",
+    "sc_relaxation_reduced",
+    "sc_relaxation_step",
+    "recover_features",
+    "gram_lower_bound",
+]
+
+SOLVERS = ("scs", "clarabel")
+CONSTRAINTS = ("sphere", "ball")
+_CVXPY_NAMES = {"scs": "SCS", "clarabel": "CLARABEL"}
+_MACHINE_EPS = float(np.finfo(np.float64).eps)
+
+
+# --------------------------------------------------------------------------------------
+# errors
+
+
+class RelaxationError(RuntimeError):
+    """The solver did not return an optimal solution; no number is reported.
+
+    Attributes
+    ----------
+    status : str or None
+        cvxpy status (``"optimal_inaccurate"``, ``"user_limit"``, ``"infeasible"``, ...),
+        or None when the solver raised before returning one.
+    solver : str
+        ``"scs"`` or ``"clarabel"``.
+    """
+
+    def __init__(self, message: str, *, status: str | None = None, solver: str = ""):
+        self.status = status
+        self.solver = solver
+        super().__init__(message)
+
+
+class SolverUnavailableError(RelaxationError):
+    """The requested solver is a valid choice but is not installed for cvxpy."""
+
+
+# --------------------------------------------------------------------------------------
+# labels and the loss
+
+
+def _check_tau(tau: Any, caller: str) -> float:
+    return check_real(tau, "tau", caller, gt=0.0)
+
+
+def _check_sc_labels(y: Any, caller: str, *, n: int | None = None) -> np.ndarray:
+    """Labels for the SC loss: integers, >= 2 distinct classes, every class >= 2 samples."""
+    labels = check_labels(y, "y", caller, n=n)
+    classes, counts = np.unique(labels, return_counts=True)
+    if classes.size < 2:
+        raise fail("y", caller, "labels with at least 2 distinct classes", y)
+    if counts.min() < 2:
+        lonely = int(classes[np.argmin(counts)])
+        raise fail(
+            "y",
+            caller,
+            "labels in which every class has at least 2 samples, so every anchor has a "
+            f"positive (class {lonely} has {int(counts.min())})",
+            y,
+        )
+    return labels
+
+
+def _positive_weights_np(labels: np.ndarray) -> np.ndarray:
+    """C with C_ij = 1/(n_{y_i} - 1) for j in P(i), else 0 (float64)."""
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    counts = np.bincount(labels)[labels]
+    return same / (counts - 1.0)[:, None]
+
+
+def _positive_weights_like(labels: np.ndarray, like: Any):
+    """The weights C in the number system of ``like`` (mpf weights are exact 1/(n-1))."""
+    if xp.kind(like) == "mp":
+        import mpmath
+
+        same = labels[:, None] == labels[None, :]
+        np.fill_diagonal(same, False)
+        counts = np.bincount(labels)[labels]
+        row = np.array([mpmath.mpf(1) / (int(c) - 1) for c in counts], dtype=object)
+        zero = mpmath.mpf(0)
+        return np.where(same, row[:, None], zero)
+    weights = _positive_weights_np(labels)
+    if is_torch(like):
+        import torch
+
+        return torch.as_tensor(weights, dtype=like.dtype, device=like.device)
+    return weights
+
+
+def _sc_gram_loss(G, labels: np.ndarray, tau: float):
+    """Trusted-input core of :func:`sc_gram_loss` (any backend)."""
+    n = labels.shape[0]
+    tau_ = xp.scalar(tau, G)
+    logits = G / tau_
+    # LSE over l != i: mask the diagonal with -inf (exp(-inf) = 0 in all three backends,
+    # and torch's logsumexp gives masked entries a zero gradient).
+    off_diagonal = xp.where(np.eye(n, dtype=bool), xp.scalar(float("-inf"), G), logits)
+    anchor_lse = xp.logsumexp(off_diagonal, axis=1)
+    weights = _positive_weights_like(labels, G)
+    return xp.sum(anchor_lse) - xp.sum(weights * G) / tau_
+
+
+def sc_gram_loss(G, y, tau):
+    """SC loss of the unconstrained-features model as a function of the Gram matrix.
+
+    .. math::
+
+        L(G) = \\sum_i \\Big[ \\operatorname{LSE}_{l \\ne i}(G_{il}/\\tau)
+               - \\frac{1}{n_{y_i}-1} \\sum_{j \\in P(i)} G_{ij}/\\tau \\Big]
+
+    (THEORY.md section 4; behnia2024). Row ``i`` of ``G`` is read as the inner products
+    of anchor ``i``; for a symmetric ``G`` this is the usual loss. The diagonal does not
+    enter. The value is a sum over anchors, not a mean.
+
+    Parameters
+    ----------
+    G : array of shape (N, N)
+        float64 numpy, torch (autograd is kept) or a numpy object array of ``mpmath.mpf``.
+    y : array of shape (N,)
+        Integer labels; at least 2 classes, every class with at least 2 samples.
+    tau : float
+        Temperature, > 0.
+
+    Returns
+    -------
+    scalar in the number system of ``G``.
+
+    Examples
+    --------
+    Collapsed regular simplex, K = 2 classes of n = 2 (``G_ij = 1`` within, ``-1`` between),
+    tau = 1: each anchor contributes ``log(e + 2 e^{-1}) - 1 = log(1 + 2 e^{-2})``.
+
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1])
+    >>> G = np.where(y[:, None] == y[None, :], 1.0, -1.0)
+    >>> bool(np.isclose(sc_gram_loss(G, y, 1.0), 4 * np.log(1 + 2 * np.exp(-2.0))))
+    True
+    """
+    caller = "sc_gram_loss"
+    labels = _check_sc_labels(y, caller)
+    tau = _check_tau(tau, caller)
+    n = labels.shape[0]
+    G = check_array(G, "G", caller, shape=(n, n))
+    return _sc_gram_loss(G, labels, tau)
+
+
+def ufm_sc_loss(H, y, tau):
+    """SC loss of the unconstrained-features model on features ``H`` (rows ``h_i``).
+
+    ``ufm_sc_loss(H, y, tau) == sc_gram_loss(H @ H.T, y, tau)`` (THEORY.md section 4,
+    behnia2024). The UFM constrains ``||h_i|| = 1``; this function evaluates the
+    formula for any ``H`` and does not normalise, so callers optimising on the sphere
+    project (or parametrise) themselves.
+
+    Parameters
+    ----------
+    H : array of shape (N, d)
+        Features as rows; numpy, torch (autograd kept) or mpmath object array.
+    y : array of shape (N,)
+        Integer labels; at least 2 classes, every class with at least 2 samples.
+    tau : float
+        Temperature, > 0.
+
+    Examples
+    --------
+    Two antipodal class means on the circle, two samples each, tau = 1:
+
+    >>> import numpy as np
+    >>> H = np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]])
+    >>> bool(np.isclose(ufm_sc_loss(H, [0, 0, 1, 1], 1.0), 4 * np.log(1 + 2 * np.exp(-2.0))))
+    True
+    """
+    caller = "ufm_sc_loss"
+    H = check_array(H, "H", caller, ndim=2)
+    labels = _check_sc_labels(y, caller, n=H.shape[0])
+    tau = _check_tau(tau, caller)
+    return _sc_gram_loss(H @ H.T, labels, tau)
+
+
+def _offdiagonal_selector(n: int):
+    """Sparse (n(n-1), n^2) matrix picking G_il, l != i, row by row from vec_C(G)."""
+    import scipy.sparse as sp
+
+    rows_i, cols_l = np.nonzero(~np.eye(n, dtype=bool))  # row-major order of off-diagonal
+    flat = rows_i * n + cols_l
+    return sp.csr_matrix(
+        (np.ones(flat.size), (np.arange(flat.size), flat)), shape=(flat.size, n * n)
+    )
+
+
+def sc_gram_loss_expr(G, y, tau):
+    """:func:`sc_gram_loss` as a convex cvxpy expression (DCP: exponential cone).
+
+    Parameters
+    ----------
+    G : cvxpy Expression of shape (N, N), or a numeric array (wrapped as a constant)
+    y : array of shape (N,)
+    tau : float
+
+    Returns
+    -------
+    cvxpy.Expression
+        Scalar, convex; ``sum_i log_sum_exp(off-diagonal row i / tau) - <C, G>/tau``.
+        At a numeric ``G`` its ``.value`` equals :func:`sc_gram_loss`.
+    """
+    import cvxpy as cp
+
+    caller = "sc_gram_loss_expr"
+    labels = _check_sc_labels(y, caller)
+    tau = _check_tau(tau, caller)
+    n = labels.shape[0]
+    if not isinstance(G, cp.Expression):
+        G = cp.Constant(check_array(G, "G", caller, shape=(n, n), allow_torch=False, allow_mp=False))
+    if tuple(G.shape) != (n, n):
+        raise fail("G", caller, f"a cvxpy expression of shape ({n}, {n})", f"shape {G.shape}")
+    off = cp.reshape(_offdiagonal_selector(n) @ cp.vec(G, order="C"), (n, n - 1), order="C")
+    weights = _positive_weights_np(labels)
+    return cp.sum(cp.log_sum_exp(off / tau, axis=1)) - cp.sum(cp.multiply(weights, G)) / tau
+
+
+# --------------------------------------------------------------------------------------
+# certificates on the full Gram matrix
+
+
+def _sym_gradient(G: np.ndarray, labels: np.ndarray, tau: float) -> np.ndarray:
+    """Symmetrised gradient of L at G: A = (grad + grad^T)/2, grad_il = (softmax_il - C_il)/tau."""
+    n = labels.shape[0]
+    logits = G / tau
+    logits = np.where(np.eye(n, dtype=bool), -np.inf, logits)
+    logits -= logits.max(axis=1, keepdims=True)
+    soft = np.exp(logits)
+    soft /= soft.sum(axis=1, keepdims=True)
+    grad = (soft - _positive_weights_np(labels)) / tau
+    return 0.5 * (grad + grad.T)
+
+
+def _best_bound_from(A, G, f0, candidates, constraint):
+    """max over candidate diagonal multipliers of the linearised dual bound (see gram_lower_bound)."""
+    n = A.shape[0]
+    base = f0 - float(np.sum(A * G))
+    margin = 8.0 * n * _MACHINE_EPS * max(1.0, float(np.linalg.norm(A, 2)))
+    best = -np.inf
+    for d in candidates:
+        d = np.asarray(d, dtype=np.float64)
+        lam_min = float(np.linalg.eigvalsh(A - np.diag(d))[0])
+        # shift D by a multiple of I so that A - D is PSD (with a rounding margin)
+        d = d + min(0.0, lam_min) - margin
+        bound = base + (float(np.sum(d)) if constraint == "sphere" else float(np.sum(np.minimum(d, 0.0))))
+        best = max(best, bound)
+    return best
+
+
+def gram_lower_bound(G, y, tau, *, constraint="sphere", multipliers=None):
+    """Certified lower bound on the relaxation optimum (hence on the UFM loss in every d).
+
+    For convex ``L`` and any symmetric ``G0``, ``L(G) >= L(G0) + <A, G - G0>`` with
+    ``A`` the symmetrised gradient at ``G0``. For any diagonal ``D`` with ``A - D`` PSD
+    and any feasible ``G`` (PSD, ``diag(G) = 1``): ``<A, G> = <A - D, G> + tr(D) >= tr(D)``.
+    Hence
+
+    .. math::
+
+        \\min_{G \\succeq 0,\\ \\mathrm{diag}\\,G = 1} L(G)
+        \\;\\ge\\; L(G_0) - \\langle A, G_0\\rangle + \\operatorname{tr} D ,
+
+    a Lagrangian (weak-duality) bound with multipliers ``D`` for the diagonal
+    constraint and ``S = A - D`` for the PSD constraint. For the ball
+    (``diag(G) <= 1``) the last term is ``sum_i min(D_ii, 0)``. The bound is valid for
+    *any* ``G0`` and ``D``; it is tight at an optimal ``G0`` with the optimal
+    multipliers. Candidates for ``D``: complementary slackness ``(A - D) G0 = 0`` gives
+    ``D_ii = (A G0)_ii / (G0)_ii``; optional solver multipliers are also tried. Each is
+    shifted by ``lambda_min(A - D)`` (and a rounding margin ``8 N eps ||A||_2``) so
+    that ``A - D`` is PSD; the best bound is returned.
+
+    Parameters
+    ----------
+    G : array of shape (N, N)
+        Any symmetric matrix (typically a solver's ``G*``); need not be feasible.
+    y : array of shape (N,)
+    tau : float
+    constraint : {"sphere", "ball"}
+    multipliers : array of shape (N,), optional
+        Extra candidate diagonal multipliers (either sign convention: both are tried).
+
+    Returns
+    -------
+    float
+        A lower bound, valid up to floating-point rounding of the evaluation.
+    """
+    caller = "gram_lower_bound"
+    labels = _check_sc_labels(y, caller)
+    tau = _check_tau(tau, caller)
+    constraint = check_choice(constraint, "constraint", caller, CONSTRAINTS)
+    n = labels.shape[0]
+    G = check_array(G, "G", caller, shape=(n, n), allow_torch=False, allow_mp=False)
+    extra = None
+    if multipliers is not None:
+        extra = check_array(multipliers, "multipliers", caller, shape=(n,), allow_torch=False, allow_mp=False)
+    return _gram_lower_bound(0.5 * (G + G.T), labels, tau, constraint, extra)
+
+
+def _gram_lower_bound(G, labels, tau, constraint, extra=None) -> float:
+    A = _sym_gradient(G, labels, tau)
+    f0 = float(_sc_gram_loss(G, labels, tau))
+    diag = np.diag(G)
+    safe = np.where(np.abs(diag) > 1e-12, diag, 1.0)
+    candidates = [np.einsum("ij,ji->i", A, G) / safe]
+    if extra is not None:
+        candidates += [extra, -extra]
+    return _best_bound_from(A, G, f0, candidates, constraint)
+
+
+def _repair_gram(G: np.ndarray, constraint: str) -> np.ndarray:
+    """A feasible Gram matrix near a solver's G: rescale the diagonal, then shrink towards I.
+
+    Solvers return G feasible only to their tolerance. Rescaling rows/columns puts the
+    diagonal on 1 (sphere) or <= 1 (ball); then ``theta G + (1 - theta) I`` with
+    ``theta = 1 / (1 - lambda_min)`` lifts a negative smallest eigenvalue to 0 while keeping
+    the diagonal feasible. The loss of the result is an upper bound on the optimum.
+    """
+    G = 0.5 * (G + G.T)
+    diag = np.diag(G)
+    if constraint == "sphere":
+        scale = 1.0 / np.sqrt(np.maximum(diag, 1e-12))
+    else:
+        scale = 1.0 / np.sqrt(np.maximum(diag, 1.0))
+    G = G * scale[:, None] * scale[None, :]
+    if constraint == "sphere":
+        np.fill_diagonal(G, 1.0)
+    lam_min = float(np.linalg.eigvalsh(G)[0])
+    if lam_min < 0.0:
+        theta = 1.0 / (1.0 - lam_min + 4.0 * G.shape[0] * _MACHINE_EPS)
+        G = theta * G + (1.0 - theta) * np.eye(G.shape[0])
+        if constraint == "sphere":
+            np.fill_diagonal(G, 1.0)
+    return G
+
+
+def _polish(G0: np.ndarray, labels: np.ndarray, tau: float, r: int, maxiter: int = 300) -> np.ndarray:
+    """Locally minimise L(H H^T) over unit rows H in R^{N x r}, from the truncation of G0.
+
+    The dual bound of :func:`gram_lower_bound` is first order in the distance of the
+    expansion point to the optimum, while the loss is second order: an interior-point
+    ``G*`` that is 1e-5 away from the optimum in a flat direction has a loss within
+    1e-9 but a bound off by 1e-6 or worse. A few L-BFGS steps on the sphere (Burer-Monteiro
+    in dimension r, started at the rank-r truncation) move the expansion point onto the
+    optimum when it has rank <= r. Any output is fine for the bound, which holds at every
+    point: this only makes it tighter.
+    """
+    from scipy.optimize import minimize
+
+    n = labels.shape[0]
+    X0 = _recover_features(G0, r, "sphere")
+
+    def loss_and_grad(x):
+        X = x.reshape(n, r)
+        norms = np.linalg.norm(X, axis=1)
+        H = X / norms[:, None]
+        G = H @ H.T
+        f = float(_sc_gram_loss(G, labels, tau))
+        grad_H = 2.0 * _sym_gradient(G, labels, tau) @ H
+        # d/dX of X/||X||: remove the radial component, divide by the norm
+        grad_X = (grad_H - H * np.sum(grad_H * H, axis=1)[:, None]) / norms[:, None]
+        return f, grad_X.ravel()
+
+    res = minimize(loss_and_grad, X0.ravel(), jac=True, method="L-BFGS-B",
+                   options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-16})
+    X = res.x.reshape(n, r)
+    H = X / np.linalg.norm(X, axis=1)[:, None]
+    G = H @ H.T
+    np.fill_diagonal(G, 1.0)
+    return G
+
+
+def _numerical_rank(eigenvalues: np.ndarray, rank_tol: float) -> int:
+    """Eigenvalues (descending) above ``rank_tol * lambda_max``."""
+    top = float(eigenvalues[0])
+    return int(np.sum(eigenvalues > rank_tol * top)) if top > 0 else 0
+
+
+def _lowest_rank_within_gap(candidates, lower: float, upper: float):
+    """Among (rank, loss, point) with loss within the certified gap of the best, the lowest rank.
+
+    A feasible point whose loss is at most ``upper + (upper - lower)`` is optimal for the
+    relaxation up to twice the certified gap; among those, the lowest rank is the best
+    evidence of how small a dimension attains the optimum.
+    """
+    slack = max(upper - lower, 1e-12 * max(1.0, abs(upper)))
+    eligible = [c for c in candidates if c[1] <= upper + slack]
+    return min(eligible, key=lambda c: (c[0], c[1]))
+
+
+def _certify(raw: np.ndarray, labels, tau, constraint, rank_tol, multipliers=None):
+    """Certified bracket of the relaxation optimum and a low-rank near-optimal feasible G.
+
+    Expansion points: the solver's G, its feasible repair, and for each distinct numerical
+    rank r of the solver's G (relative thresholds 1e-2 .. 1e-8) the rank-r truncation and
+    its polish. Every bound is valid (weak duality holds at any point); the maximum is
+    reported. Every point but ``raw`` is feasible, so the minimum of their losses is an
+    upper bound. Returns ``(lower, upper, gram, gram_loss)``.
+    """
+    repaired = _repair_gram(raw, constraint)
+    eigenvalues = np.linalg.eigvalsh(raw)[::-1]
+    ranks = sorted({max(1, _numerical_rank(eigenvalues, t)) for t in (1e-2, 1e-4, 1e-6, 1e-8)})
+    feasible = [repaired]
+    for r in ranks:
+        H = _recover_features(raw, r, "sphere")
+        truncated = H @ H.T
+        np.fill_diagonal(truncated, 1.0)
+        feasible += [truncated, _polish(raw, labels, tau, r)]
+    lower = max(_gram_lower_bound(point, labels, tau, constraint, multipliers)
+                for point in [raw] + feasible)
+    scored = [(_numerical_rank(np.linalg.eigvalsh(point)[::-1], rank_tol),
+               float(_sc_gram_loss(point, labels, tau)), i) for i, point in enumerate(feasible)]
+    upper = min(c[1] for c in scored)
+    _, gram_loss, index = _lowest_rank_within_gap(scored, lower, upper)
+    return float(lower), upper, feasible[index], gram_loss
+
+
+def recover_features(G, d, *, constraint="sphere"):
+    """Features in ``d`` dimensions from the top-``d`` eigenpairs of a Gram matrix.
+
+    ``H = V_d diag(sqrt(max(lambda_d, 0)))`` (rows ``h_i``, eigenvalues in descending
+    order), then every row is put back on the constraint set: renormalised to norm 1
+    (``"sphere"``) or scaled down to norm <= 1 (``"ball"``). A row that vanishes after
+    truncation (norm < 1e-12) is replaced by the first basis vector, so the result is
+    always feasible. If ``rank(G) <= d`` then ``H H^T = G`` up to rounding (the rows
+    already have unit norm), so ``ufm_sc_loss(H) = L(G)``.
+
+    Parameters
+    ----------
+    G : array of shape (N, N)
+        Symmetric PSD (a relaxation solution).
+    d : int
+        Embedding dimension, >= 1. Columns beyond ``N`` are zero.
+    constraint : {"sphere", "ball"}
+
+    Returns
+    -------
+    ndarray of shape (N, d)
+    """
+    caller = "recover_features"
+    G = check_array(G, "G", caller, ndim=2, allow_torch=False, allow_mp=False)
+    if G.shape[0] != G.shape[1]:
+        raise fail("G", caller, "a square matrix", G)
+    d = check_int(d, "d", caller, min_value=1)
+    constraint = check_choice(constraint, "constraint", caller, CONSTRAINTS)
+    return _recover_features(G, d, constraint)
+
+
+def _recover_features(G, d, constraint):
+    n = G.shape[0]
+    vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
+    order = np.argsort(vals)[::-1][: min(d, n)]
+    H = np.zeros((n, d))
+    H[:, : order.size] = vecs[:, order] * np.sqrt(np.maximum(vals[order], 0.0))
+    norms = np.linalg.norm(H, axis=1)
+    dead = norms < 1e-12
+    if constraint == "sphere":
+        H[~dead] /= norms[~dead, None]
+        H[dead] = 0.0
+        H[dead, 0] = 1.0
+    else:
+        big = norms > 1.0
+        H[big] /= norms[big, None]
+    return H
+
+
+# --------------------------------------------------------------------------------------
+# solving
+
+
+def _solver_options(solver: str, eps: float, max_iters: int | None) -> dict:
+    if solver == "scs":
+        opts = {"eps_abs": eps, "eps_rel": eps}
+        if max_iters is not None:
+            opts["max_iters"] = max_iters
+    else:
+        opts = {"tol_gap_abs": eps, "tol_gap_rel": eps, "tol_feas": eps}
+        if max_iters is not None:
+            opts["max_iter"] = max_iters
+    return opts
+
+
+_STATUS_HELP = {
+    "optimal_inaccurate": "the solver stopped before reaching the requested tolerance",
+    "user_limit": "the iteration limit was reached",
+    "infeasible": "the solver declared the program infeasible",
+    "infeasible_inaccurate": "the solver declared the program infeasible (inaccurately)",
+    "unbounded": "the solver declared the program unbounded",
+    "unbounded_inaccurate": "the solver declared the program unbounded (inaccurately)",
+    "solver_error": "the solver failed",
+}
+
+
+def _raise_for_status(status, solver: str, eps: float, max_iters: int | None, what: str) -> None:
+    """Raise RelaxationError unless ``status`` is exactly cvxpy's OPTIMAL."""
+    if status == "optimal":
+        return
+    reason = _STATUS_HELP.get(str(status), f"the solver returned status {status!r}")
+    hint = (
+        f"raise `max_iters` (was {max_iters if max_iters is not None else 'the solver default'}), "
+        f"loosen `eps` (was {eps:g}), or try solver="
+        f"{'clarabel' if solver == 'scs' else 'scs'!r}"
+    )
+    if str(status).startswith(("infeasible", "unbounded")):
+        hint = (
+            "the SC relaxation is always feasible (G = I) and bounded (|G_ij| <= 1), so this "
+            "is numerical trouble: " + hint
+        )
+    raise RelaxationError(
+        f"{what}: solver {solver!r} returned status {status!r}: {reason}; no value is "
+        f"reported. Fix: {hint}.",
+        status=None if status is None else str(status),
+        solver=solver,
+    )
+
+
+def _solve_checked(problem, solver: str, eps: float, max_iters: int | None, verbose: bool,
+                   what: str) -> None:
+    """Solve a cvxpy problem and raise RelaxationError on anything but an optimal status."""
+    import cvxpy as cp
+
+    name = _CVXPY_NAMES[solver]
+    if name not in cp.installed_solvers():
+        raise SolverUnavailableError(
+            f"{what}: solver {solver!r} is not installed for cvxpy (installed: "
+            f"{', '.join(cp.installed_solvers())}); install it (pip install {solver}) or "
+            f"choose solver={'clarabel' if solver == 'scs' else 'scs'!r}",
+            status=None,
+            solver=solver,
+        )
+    try:
+        with warnings.catch_warnings():
+            # cvxpy warns on inaccurate solutions; we raise instead of warning
+            warnings.simplefilter("ignore", UserWarning)
+            problem.solve(solver=name, verbose=verbose, **_solver_options(solver, eps, max_iters))
+    except cp.error.SolverError as exc:
+        raise RelaxationError(
+            f"{what}: solver {solver!r} failed ({exc}). Fix: raise `max_iters`, loosen `eps` "
+            f"(was {eps:g}), or try solver={'clarabel' if solver == 'scs' else 'scs'!r}.",
+            status="solver_error",
+            solver=solver,
+        ) from exc
+    _raise_for_status(problem.status, solver, eps, max_iters, what)
+
+
+def _check_solver_args(caller, constraint, solver, eps, max_iters, verbose, rank_tol):
+    constraint = check_choice(constraint, "constraint", caller, CONSTRAINTS)
+    solver = check_choice(solver, "solver", caller, SOLVERS)
+    eps = check_real(eps, "eps", caller, gt=0.0, lt=1.0)
+    if max_iters is not None:
+        max_iters = check_int(max_iters, "max_iters", caller, min_value=1)
+    verbose = check_bool(verbose, "verbose", caller)
+    rank_tol = check_real(rank_tol, "rank_tol", caller, gt=0.0, lt=1.0)
+    return constraint, solver, eps, max_iters, verbose, rank_tol
+
+
+# --------------------------------------------------------------------------------------
+# the full relaxation
+
+
+@dataclass(frozen=True)
+class Tightness:
+    """How far the features recovered in ``d`` dimensions are from the certified bound.
+
+    Attributes
+    ----------
+    d : int
+    loss : float
+        ``ufm_sc_loss`` of the features recovered from the top-``d`` eigenpairs of ``G*``.
+    lower_bound : float
+        The certified lower bound on the UFM loss in every dimension.
+    gap : float
+        ``loss - lower_bound`` (>= 0 up to rounding); ~ solver tolerance when the
+        relaxation is tight in dimension ``d``.
+    rank : int
+        Numerical rank of ``G*``; ``rank <= d`` means ``G*`` itself is realisable in ``d``.
+    """
+
+    d: int
+    loss: float
+    lower_bound: float
+    gap: float
+    rank: int
+
+    @property
+    def rank_fits(self) -> bool:
+        return self.rank <= self.d
+
+
+@dataclass(frozen=True, repr=False)
+class RelaxationResult:
+    """Certificate returned by :func:`sc_relaxation`.
+
+    Attributes
+    ----------
+    value : float
+        Optimal value of the relaxation as the solver reports it (sum over anchors).
+        Accurate to the solver tolerance; use ``lower_bound`` where rigour matters.
+    lower_bound : float
+        Certified lower bound on the relaxation optimum, hence on the UFM loss for every
+        ``d`` (:func:`gram_lower_bound` at the solver's ``G*`` and multipliers).
+    upper_bound : float
+        Smallest ``L`` over the feasible points built from the solver's ``G``: its
+        repair, its rank-r truncations and their local polish (docs/relax.md). The
+        relaxation optimum lies in ``[lower_bound, upper_bound]``.
+    gram : ndarray (N, N)
+        A feasible, certified near-optimal ``G*``: the lowest-rank one among those
+        points whose loss is within ``gap`` of ``upper_bound``.
+    gram_loss : float
+        ``L(gram)``; ``upper_bound <= gram_loss <= upper_bound + gap``.
+    eigenvalues : ndarray (N,)
+        Eigenvalues of ``gram``, descending.
+    rank : int
+        Number of eigenvalues of ``gram`` above ``rank_tol * eigenvalues[0]``.
+    solver_eigenvalues : ndarray (N,), solver_rank : int
+        The same for the solver's raw ``G`` (interior-point and first-order solutions
+        keep eigenvalues of order ``sqrt(eps)`` in flat directions, most visibly at small
+        ``tau``, so this rank can overstate the rank of the optimum).
+    rank_tol : float
+        Relative eigenvalue threshold used for both ranks.
+    labels, tau, constraint, solver, eps, max_iters
+        The problem and solver settings.
+    status : str
+        cvxpy status (always ``"optimal"``: anything else raises :class:`RelaxationError`).
+    solve_time : float
+        Solver time in seconds, as reported by cvxpy.
+    iterations : int or None
+    """
+
+    value: float
+    lower_bound: float
+    upper_bound: float
+    gram: np.ndarray
+    gram_loss: float
+    eigenvalues: np.ndarray
+    rank: int
+    solver_eigenvalues: np.ndarray
+    solver_rank: int
+    rank_tol: float
+    labels: np.ndarray
+    tau: float
+    constraint: str
+    solver: str
+    eps: float
+    max_iters: int | None
+    status: str
+    solve_time: float
+    iterations: int | None
+
+    @property
+    def gap(self) -> float:
+        """Certified duality gap ``upper_bound - lower_bound`` (a feasible primal value
+        minus a dual value computed from dual variables)."""
+        return self.upper_bound - self.lower_bound
+
+    def recover(self, d: int) -> np.ndarray:
+        """Features (N, d) from the top-``d`` eigenpairs of ``gram`` (:func:`recover_features`)."""
+        d = check_int(d, "d", "RelaxationResult.recover", min_value=1)
+        return _recover_features(self.gram, d, self.constraint)
+
+    def tightness(self, d) -> Tightness | list[Tightness]:
+        """Recovered UFM loss versus the certified bound, for one ``d`` or an iterable of them."""
+        if isinstance(d, Iterable) and not isinstance(d, (str, bytes)):
+            return [self.tightness(di) for di in d]
+        d = check_int(d, "d", "RelaxationResult.tightness", min_value=1)
+        H = _recover_features(self.gram, d, self.constraint)
+        loss = float(_sc_gram_loss(H @ H.T, self.labels, self.tau))
+        return Tightness(d=d, loss=loss, lower_bound=self.lower_bound,
+                         gap=loss - self.lower_bound, rank=self.rank)
+
+    def __repr__(self) -> str:
+        return (
+            f"RelaxationResult(N={self.labels.size}, tau={self.tau!r}, constraint={self.constraint!r}, "
+            f"solver={self.solver!r}, value={self.value!r}, lower_bound={self.lower_bound!r}, "
+            f"gap={self.gap:.3g}, rank={self.rank}, status={self.status!r})"
+        )
+
+
+def sc_relaxation(y, tau, *, constraint="sphere", solver="clarabel", eps=1e-7, max_iters=None,
+                  verbose=False, rank_tol=1e-5) -> RelaxationResult:
+    """Solve the convex Gram relaxation of the SC unconstrained-features model.
+
+    .. math::
+
+        \\min_G \\; L(G) \\quad\\text{s.t.}\\quad G \\succeq 0,\\;
+        \\mathrm{diag}(G) = 1 \\;(\\text{sphere}) \\text{ or } \\le 1 \\;(\\text{ball})
+
+    with ``L`` of :func:`sc_gram_loss` (THEORY.md section 4; behnia2024). Only
+    ``rank(G) <= d`` is dropped, so the optimum bounds the UFM loss from below in every
+    dimension ``d``. The ball relaxation has the same optimum as the sphere one (raising
+    a diagonal entry keeps ``G`` PSD and does not change ``L``).
+
+    Parameters
+    ----------
+    y : array of shape (N,)
+        Integer labels, balanced or not; >= 2 classes, every class >= 2 samples.
+    tau : float
+        Temperature, > 0.
+    constraint : {"sphere", "ball"}
+    solver : {"scs", "clarabel"}
+        SCS (first order; scales to larger N) or Clarabel (interior point; more accurate,
+        faster for N <= ~50).
+    eps : float
+        Solver tolerance: SCS ``eps_abs = eps_rel = eps``; Clarabel
+        ``tol_gap_abs = tol_gap_rel = tol_feas = eps``. The solver minimises ``L / N``.
+    max_iters : int, optional
+        SCS ``max_iters`` / Clarabel ``max_iter``; None keeps the solver default.
+    verbose : bool
+        Print the solver log.
+    rank_tol : float
+        Eigenvalues above ``rank_tol * lambda_max`` count towards ``rank``.
+
+    Returns
+    -------
+    RelaxationResult
+
+    Raises
+    ------
+    RelaxationError
+        Non-optimal status (inaccurate, iteration limit, infeasible, unbounded, solver
+        failure); the message says which and how to fix it.
+    SolverUnavailableError
+        The solver is not installed.
+
+    Examples
+    --------
+    Balanced labels: the optimum is the collapsed regular simplex, whose value is
+    ``N log(n - 1 + (N - n) exp(-K / ((K - 1) tau)))``.
+
+    >>> import numpy as np
+    >>> res = sc_relaxation(np.repeat([0, 1, 2], 3), 0.5, solver="clarabel")
+    >>> closed = 9 * np.log(2 + 6 * np.exp(-3 / (2 * 0.5)))
+    >>> bool(res.lower_bound <= closed <= res.upper_bound and res.gap < 1e-5), res.rank
+    (True, 2)
+    """
+    import cvxpy as cp
+
+    caller = "sc_relaxation"
+    labels = _check_sc_labels(y, caller)
+    tau = _check_tau(tau, caller)
+    constraint, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
+        caller, constraint, solver, eps, max_iters, verbose, rank_tol)
+    n = labels.shape[0]
+
+    G = cp.Variable((n, n), PSD=True)
+    diag_constraint = cp.diag(G) == 1 if constraint == "sphere" else cp.diag(G) <= 1
+    # mean per anchor keeps the objective O(log N), so `eps` means the same at every N
+    problem = cp.Problem(cp.Minimize(sc_gram_loss_expr(G, labels, tau) / n), [diag_constraint])
+    _solve_checked(problem, solver, eps, max_iters, verbose,
+                   f"sc_relaxation(N={n}, tau={tau:g}, constraint={constraint!r})")
+
+    raw = np.asarray(G.value, dtype=np.float64)
+    raw = 0.5 * (raw + raw.T)
+    multipliers = diag_constraint.dual_value
+    extra = None if multipliers is None else n * np.asarray(multipliers, dtype=np.float64).reshape(n)
+    lower, upper, gram, gram_loss = _certify(raw, labels, tau, constraint, rank_tol, extra)
+    eigenvalues = np.linalg.eigvalsh(gram)[::-1].copy()
+    solver_eigenvalues = np.linalg.eigvalsh(raw)[::-1].copy()
+    stats = problem.solver_stats
+    return RelaxationResult(
+        value=float(problem.value) * n,
+        lower_bound=float(lower),
+        upper_bound=upper,
+        gram=gram,
+        gram_loss=gram_loss,
+        eigenvalues=eigenvalues,
+        rank=_numerical_rank(eigenvalues, rank_tol),
+        solver_eigenvalues=solver_eigenvalues,
+        solver_rank=_numerical_rank(solver_eigenvalues, rank_tol),
+        rank_tol=rank_tol,
+        labels=labels,
+        tau=tau,
+        constraint=constraint,
+        solver=solver,
+        eps=eps,
+        max_iters=max_iters,
+        status=str(problem.status),
+        solve_time=float(stats.solve_time) if stats.solve_time is not None else float("nan"),
+        iterations=None if stats.num_iters is None else int(stats.num_iters),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# symmetry-reduced programs
+
+
+@dataclass(frozen=True)
+class _Invariant:
+    """A symmetric N x N matrix invariant under the class/type symmetry group.
+
+    Types s = 0..T-1 hold ``k[s]`` classes of ``n[s]`` samples. Entries: ``diag[s]`` on the
+    diagonal, ``within[s]`` between distinct samples of one class, ``same[s]`` between
+    samples of distinct classes of type s (unused when k[s] == 1), ``cross[s, t]`` between
+    types s != t (symmetric; diagonal unused).
+    """
+
+    k: tuple
+    n: tuple
+    diag: np.ndarray
+    within: np.ndarray
+    same: np.ndarray
+    cross: np.ndarray
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.array(self.k, dtype=np.float64) * np.array(self.n, dtype=np.float64)
+
+    def type_matrix(self) -> np.ndarray:
+        """T x T matrix of G on the (normalised) type indicators (eigenvalues with multiplicity 1)."""
+        k = np.array(self.k, dtype=np.float64)
+        n = np.array(self.n, dtype=np.float64)
+        sizes = k * n
+        M = np.sqrt(np.outer(sizes, sizes)) * self.cross
+        np.fill_diagonal(M, self.diag + (n - 1) * self.within + (k - 1) * n * self.same)
+        return M
+
+    def spectrum(self) -> list[tuple[float, int]]:
+        """All eigenvalues with multiplicities (sum of multiplicities = N)."""
+        out = []
+        for s, (k, n) in enumerate(zip(self.k, self.n)):
+            out.append((float(self.diag[s] - self.within[s]), k * (n - 1)))
+            if k >= 2:
+                out.append((float(self.diag[s] - self.within[s] + n * (self.within[s] - self.same[s])), k - 1))
+        out += [(float(v), 1) for v in np.linalg.eigvalsh(self.type_matrix())]
+        return [(v, m) for v, m in out if m > 0]
+
+    def inner(self, other: "_Invariant") -> float:
+        """Frobenius inner product <self, other> summed over all N^2 entries."""
+        k = np.array(self.k, dtype=np.float64)
+        n = np.array(self.n, dtype=np.float64)
+        sizes = k * n
+        total = np.sum(sizes * self.diag * other.diag)
+        total += np.sum(sizes * (n - 1) * self.within * other.within)
+        total += np.sum(sizes * (k - 1) * n * self.same * other.same)
+        off = ~np.eye(len(self.k), dtype=bool)
+        total += np.sum((np.outer(sizes, sizes) * self.cross * other.cross)[off])
+        return float(total)
+
+    def log_terms(self, tau: float):
+        """Per type s: the (log count, value) pairs of the off-diagonal entries of a row."""
+        terms = []
+        for s, (k, n) in enumerate(zip(self.k, self.n)):
+            row = [(math.log(n - 1), self.within[s])]
+            if k >= 2:
+                row.append((math.log((k - 1) * n), self.same[s]))
+            row += [(math.log(self.k[t] * self.n[t]), self.cross[s, t])
+                    for t in range(len(self.k)) if t != s]
+            terms.append(row)
+        return terms
+
+    def loss(self, tau: float) -> float:
+        """L(G) = sum_s N_s [ log Z_s - a_s / tau ] (see docs/relax.md)."""
+        total = 0.0
+        for s, row in enumerate(self.log_terms(tau)):
+            lse = float(xp.logsumexp(np.array([c + v / tau for c, v in row])))
+            total += self.k[s] * self.n[s] * (lse - self.within[s] / tau)
+        return total
+
+    def gradient(self, tau: float) -> "_Invariant":
+        """Symmetrised gradient of L at this matrix; invariant with zero diagonal."""
+        return _gradient_from_masses(self.k, self.n, _masses_at(self, tau), tau)
+
+    def truncated(self, threshold: float, constraint: str) -> "_Invariant":
+        """Zero the eigenvalues below ``threshold * lambda_max`` and restore the diagonal.
+
+        An invariant matrix is ``sum_s e1_s P1_s + sum_s e2_s P2_s + (type block)``, with
+        P1_s the projector on within-class zero-sum vectors of type s and P2_s the one on
+        class indicators of type s summing to zero; entries follow from the eigenvalues
+        (docs/relax.md). The diagonal is then rescaled by an invariant congruence.
+        """
+        k = np.array(self.k, dtype=np.float64)
+        n = np.array(self.n, dtype=np.float64)
+        sizes = k * n
+        top = max(v for v, _ in self.spectrum())
+        cut = threshold * top
+        e1 = self.diag - self.within
+        e2 = self.diag - self.within + n * (self.within - self.same)
+        e1 = np.where(e1 > cut, e1, 0.0)
+        e2 = np.where((e2 > cut) & (k >= 2), e2, 0.0)
+        vals, vecs = np.linalg.eigh(self.type_matrix())
+        vals = np.where(vals > cut, vals, 0.0)
+        M = (vecs * vals) @ vecs.T
+        m_diag = np.diag(M) / sizes
+        class_part = np.where(k >= 2, e2 / n * (1.0 - 1.0 / k), 0.0)
+        diag = e1 * (1.0 - 1.0 / n) + class_part + m_diag
+        within = -e1 / n + class_part + m_diag
+        same = np.where(k >= 2, -e2 / (n * k), 0.0) + m_diag
+        cross = M / np.sqrt(np.outer(sizes, sizes))
+        if constraint == "sphere" or np.any(diag > 1.0):
+            scale = 1.0 / np.sqrt(np.maximum(diag, 1e-300))
+            if constraint == "ball":
+                scale = 1.0 / np.sqrt(np.maximum(diag, 1.0))
+            within, same = within * scale**2, same * scale**2
+            cross = cross * np.outer(scale, scale)
+            diag = diag * scale**2
+        if constraint == "sphere":
+            diag = np.ones_like(diag)
+        np.fill_diagonal(cross, 0.0)
+        return _Invariant(self.k, self.n, diag, within, np.where(k >= 2, same, 0.0), cross)
+
+    def shifted_toward_identity(self, theta: float) -> "_Invariant":
+        """theta * self + (1 - theta) * I."""
+        return _Invariant(self.k, self.n, theta * self.diag + (1.0 - theta), theta * self.within,
+                          theta * self.same, theta * self.cross)
+
+    def with_diag(self, diag) -> "_Invariant":
+        return _Invariant(self.k, self.n, np.asarray(diag, dtype=np.float64), self.within,
+                          self.same, self.cross)
+
+    def expand(self) -> np.ndarray:
+        """The full N x N matrix; samples ordered by type, then class, then sample."""
+        labels, types = _labels_for_types(self.k, self.n)
+        same_class = labels[:, None] == labels[None, :]
+        G = np.where(same_class, self.within[types][:, None], 0.0)
+        same_type = (types[:, None] == types[None, :]) & ~same_class
+        G = np.where(same_type, self.same[types][:, None], G)
+        G = np.where(types[:, None] != types[None, :], self.cross[types[:, None], types[None, :]], G)
+        np.fill_diagonal(G, self.diag[types])
+        return G
+
+
+def _labels_for_types(k: Sequence[int], n: Sequence[int]):
+    """Labels (classes numbered type by type) and the type of every sample."""
+    labels, types, c = [], [], 0
+    for s, (ks, ns) in enumerate(zip(k, n)):
+        for _ in range(ks):
+            labels += [c] * ns
+            types += [s] * ns
+            c += 1
+    return np.array(labels, dtype=np.int64), np.array(types, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _RowMasses:
+    """Class-level dual variables: the softmax mass that one anchor of type s puts on its
+    own class (``within``), on the other classes of its type (``same``; 0 when k_s = 1) and
+    on the other type (``cross``; 0 when there is one type). Rows sum to 1."""
+
+    within: np.ndarray
+    same: np.ndarray
+    cross: np.ndarray
+
+    def normalised(self) -> "_RowMasses":
+        parts = [np.maximum(np.asarray(v, dtype=np.float64), 0.0) for v in (self.within, self.same, self.cross)]
+        total = parts[0] + parts[1] + parts[2]
+        return _RowMasses(*(v / total for v in parts))
+
+
+def _masses_at(point: _Invariant, tau: float) -> _RowMasses:
+    """Softmax masses of the rows of an invariant G (the dual point that G induces)."""
+    T = len(point.k)
+    within, same, cross = np.zeros(T), np.zeros(T), np.zeros(T)
+    for s, row in enumerate(point.log_terms(tau)):
+        logits = np.array([c + v / tau for c, v in row])
+        weights = np.exp(logits - float(xp.logsumexp(logits)))
+        within[s] = weights[0]
+        i = 1
+        if point.k[s] >= 2:
+            same[s] = weights[i]
+            i += 1
+        if T == 2:
+            cross[s] = weights[i]
+    return _RowMasses(within, same, cross)
+
+
+def _gradient_from_masses(k, n, masses: _RowMasses, tau: float) -> _Invariant:
+    """A = sym(P - C)/tau for the invariant row-stochastic P with these masses.
+
+    Entry weights are the masses divided by the number of entries of each kind:
+    alpha_s = (q_w - 1)/((n_s - 1) tau), beta_ss = q_b/((k_s - 1) n_s tau),
+    beta_st = (q_x,s / N_t + q_x,t / N_s)/(2 tau).
+    """
+    T = len(k)
+    karr = np.array(k, dtype=np.float64)
+    narr = np.array(n, dtype=np.float64)
+    sizes = karr * narr
+    within = (masses.within - 1.0) / ((narr - 1.0) * tau)
+    same = np.where(karr >= 2, masses.same / (np.maximum(karr - 1.0, 1.0) * narr * tau), 0.0)
+    cross = np.zeros((T, T))
+    if T == 2:
+        cross[0, 1] = cross[1, 0] = 0.5 * (masses.cross[0] / sizes[1] + masses.cross[1] / sizes[0]) / tau
+    return _Invariant(tuple(k), tuple(n), np.zeros(T), within, same, cross)
+
+
+def _entropy_term(k, n, masses: _RowMasses) -> float:
+    """sum_i H(P_i) for the invariant P: per row, entr(q) + q log(count) for each kind."""
+
+    def entr_plus(q, count):
+        return 0.0 if q <= 0.0 else -q * math.log(q) + q * math.log(count)
+
+    T = len(k)
+    total = 0.0
+    for s in range(T):
+        row = entr_plus(masses.within[s], n[s] - 1)
+        if k[s] >= 2:
+            row += entr_plus(masses.same[s], (k[s] - 1) * n[s])
+        if T == 2:
+            row += entr_plus(masses.cross[s], k[1 - s] * n[1 - s])
+        total += k[s] * n[s] * row
+    return total
+
+
+def _best_type_diagonal(A: _Invariant) -> np.ndarray:
+    """Type-constant d maximising sum_s N_s d_s subject to A - diag(d) PSD (T <= 2, closed form).
+
+    The eigenvalues of A - diag(d) are affine in d: d_s <= cap_s from the two scalar
+    families, and the T x T type block ``[[m_0 - d_0, x], [x, m_1 - d_1]]`` PSD. With
+    ``u_s = m_s - d_s`` this is ``min N_0 u_0 + N_1 u_1`` over ``u >= low``, ``u_0 u_1 >= x^2``:
+    the tangent point of the hyperbola if feasible, else a corner on ``u_s = low_s``.
+    """
+    k = np.array(A.k, dtype=np.float64)
+    n = np.array(A.n, dtype=np.float64)
+    sizes = k * n
+    T = len(A.k)
+    cap = -A.within.copy()
+    for s in range(T):
+        if A.k[s] >= 2:
+            cap[s] = min(cap[s], -A.within[s] + n[s] * (A.within[s] - A.same[s]))
+    m = (n - 1) * A.within + (k - 1) * n * A.same
+    if T == 1:
+        return np.array([min(cap[0], m[0])])
+    x2 = sizes[0] * sizes[1] * A.cross[0, 1] ** 2
+    low = np.maximum(m - cap, 0.0)
+    candidates = []
+    if x2 == 0.0:
+        candidates.append(low.copy())
+    else:
+        root = math.sqrt(x2)
+        tangent = np.array([root * math.sqrt(sizes[1] / sizes[0]), root * math.sqrt(sizes[0] / sizes[1])])
+        if np.all(tangent >= low):
+            candidates.append(tangent)
+        if low[0] > 0:
+            candidates.append(np.array([low[0], max(low[1], x2 / low[0])]))
+        if low[1] > 0:
+            candidates.append(np.array([max(low[0], x2 / low[1]), low[1]]))
+    u = min(candidates, key=lambda c: float(np.dot(sizes, c)))
+    return m - u
+
+
+def _invariant_dual_bound(k, n, masses: _RowMasses, tau: float, constraint: str) -> float:
+    """Certified lower bound from class-level dual variables (Fenchel-Young; docs/relax.md).
+
+    For any row-stochastic P (zero diagonal) and diagonal D with A = sym(P - C)/tau,
+    A - D PSD: L(G) >= sum_i H(P_i) + <A, G> >= sum_i H(P_i) + tr D on the elliptope
+    (``sum_i min(D_ii, 0)`` on the ball). The masses are clipped and renormalised, the
+    best type-constant D is taken in closed form, and D is shifted by
+    ``min(0, lambda_min(A - D))`` minus a rounding margin, so the bound holds exactly.
+    """
+    masses = masses.normalised()
+    A = _gradient_from_masses(k, n, masses, tau)
+    d = _best_type_diagonal(A)
+    spectrum = A.with_diag(-d).spectrum()
+    lam_min = min(v for v, _ in spectrum)
+    scale = max(1.0, max(abs(v) for v, _ in spectrum))
+    d = d + min(0.0, lam_min) - 64.0 * _MACHINE_EPS * scale
+    sizes = np.array(k, dtype=np.float64) * np.array(n, dtype=np.float64)
+    base = _entropy_term(k, n, masses)
+    if constraint == "sphere":
+        return float(base + np.dot(sizes, d))
+    return float(base + np.dot(sizes, np.minimum(d, 0.0)))
+
+
+def _invariant_lower_bound(point: _Invariant, tau: float, constraint: str) -> float:
+    """The dual bound at the dual point induced by an invariant G (softmax of its rows)."""
+    return _invariant_dual_bound(point.k, point.n, _masses_at(point, tau), tau, constraint)
+
+
+def _solve_invariant_dual(k, n, tau, constraint, solver, eps, max_iters, verbose, what) -> _RowMasses:
+    """Solve the class-level dual program (docs/relax.md) and return its masses.
+
+    maximise  sum_s (N_s/N) [ H_s(q) + d_s ]   (ball: min(d_s, 0))
+    over      q >= 0 with rows summing to 1, d,
+    s.t.      A(q) - diag(d) PSD  (two scalar families and the T x T type block).
+    """
+    import cvxpy as cp
+
+    T = len(k)
+    sizes = [k[s] * n[s] for s in range(T)]
+    N = float(sum(sizes))
+    q_within = cp.Variable(T, nonneg=True)
+    q_same = {s: cp.Variable(nonneg=True) for s in range(T) if k[s] >= 2}
+    q_cross = cp.Variable(T, nonneg=True) if T == 2 else None
+    d = cp.Variable(T)
+    constraints, objective = [], 0
+    alpha, beta, m = [], [], []
+    for s in range(T):
+        row = q_within[s] + (q_same[s] if s in q_same else 0) + (q_cross[s] if T == 2 else 0)
+        constraints.append(row == 1)
+        entropy = cp.entr(q_within[s]) + q_within[s] * math.log(n[s] - 1)
+        if s in q_same:
+            entropy += cp.entr(q_same[s]) + q_same[s] * math.log((k[s] - 1) * n[s])
+        if T == 2:
+            entropy += cp.entr(q_cross[s]) + q_cross[s] * math.log(sizes[1 - s])
+        gain = d[s] if constraint == "sphere" else cp.minimum(d[s], 0)
+        objective += (sizes[s] / N) * (entropy + gain)
+        alpha.append((q_within[s] - 1) / ((n[s] - 1) * tau))
+        beta.append(q_same[s] / ((k[s] - 1) * n[s] * tau) if s in q_same else 0)
+        constraints.append(-d[s] - alpha[s] >= 0)
+        if s in q_same:
+            constraints.append(-d[s] - alpha[s] + n[s] * (alpha[s] - beta[s]) >= 0)
+        m.append(((n[s] - 1) * alpha[s] + (k[s] - 1) * n[s] * beta[s] - d[s]) / sizes[s])
+    if T == 1:
+        constraints.append(m[0] >= 0)
+    else:
+        cross = (q_cross[0] / sizes[1] + q_cross[1] / sizes[0]) / (2 * tau)
+        constraints.append(cp.SOC(m[0] + m[1], cp.hstack([2 * cross, m[0] - m[1]])))
+    problem = cp.Problem(cp.Maximize(objective), constraints)
+    _solve_checked(problem, solver, eps, max_iters, verbose, what + " (dual)")
+    return _RowMasses(
+        np.asarray(q_within.value, dtype=np.float64).reshape(T),
+        np.array([float(q_same[s].value) if s in q_same else 0.0 for s in range(T)]),
+        np.zeros(T) if T == 1 else np.asarray(q_cross.value, dtype=np.float64).reshape(T),
+    )
+
+
+def _repair_invariant(point: _Invariant, constraint: str) -> _Invariant:
+    """Exactly feasible invariant point (diag 1 / <= 1, PSD) near the solver's point."""
+    T = len(point.k)
+    diag = np.ones(T) if constraint == "sphere" else np.minimum(point.diag, 1.0)
+    point = point.with_diag(diag)
+    lam_min = min(v for v, _ in point.spectrum())
+    if lam_min < 0.0:
+        point = point.shifted_toward_identity(1.0 / (1.0 - lam_min + 64.0 * _MACHINE_EPS))
+        if constraint == "sphere":
+            point = point.with_diag(np.ones(T))
+    return point
+
+
+@dataclass(frozen=True, repr=False)
+class ReducedRelaxationResult:
+    """Certificate and class-level geometry from a symmetry-reduced relaxation.
+
+    The optimal invariant ``G*`` is described by class-level scalars per *type* (a type is
+    a group of classes of equal size: one type for balanced labels, two for STEP).
+
+    Attributes
+    ----------
+    value : float
+        Optimal value as the solver reports it (sum over all N anchors).
+    lower_bound : float
+        Certified lower bound (closed-form evaluation of a class-level dual point,
+        docs/relax.md); valid for every ``d``.
+    upper_bound : float
+        Smallest ``L`` over exactly feasible invariant points built from the solver's
+        solution (its repair and spectral truncations).
+    gram_loss : float
+        ``L`` at the reported ``G*``: the lowest-rank of those points whose loss is within
+        ``gap`` of ``upper_bound``. Every field below describes this ``G*``.
+    class_types : tuple of (k, n)
+        ``k`` classes of ``n`` samples per type, in the order given.
+    diag, within : tuple of float
+        Per type: ``G_ii`` and the within-class inner product (collapse = 1).
+    between : dict
+        ``{(s, t): inner product}`` between samples of distinct classes of types s and t
+        (``(s, s)`` only when the type has >= 2 classes).
+    mean_cos : dict
+        Same keys: cosine between the class means; ``||mu_s||^2 = (diag_s + (n_s - 1) within_s)/n_s``.
+    eigenvalues : tuple of (value, multiplicity)
+        Spectrum of ``G*`` in closed form, descending.
+    rank, rank_tol
+        Numerical rank (eigenvalues ``> rank_tol * max``, counted with multiplicity).
+    tau, constraint, solver, eps, max_iters, status, solve_time, iterations
+        As in :class:`RelaxationResult`.
+    """
+
+    value: float
+    lower_bound: float
+    upper_bound: float
+    gram_loss: float
+    class_types: tuple
+    diag: tuple
+    within: tuple
+    between: dict
+    mean_cos: dict
+    eigenvalues: tuple
+    rank: int
+    rank_tol: float
+    tau: float
+    constraint: str
+    solver: str
+    eps: float
+    max_iters: int | None
+    status: str
+    solve_time: float
+    iterations: int | None
+    _point: _Invariant = field(compare=False)
+
+    @property
+    def gap(self) -> float:
+        """Certified duality gap ``upper_bound - lower_bound``."""
+        return self.upper_bound - self.lower_bound
+
+    @property
+    def N(self) -> int:
+        return int(sum(k * n for k, n in self.class_types))
+
+    def labels(self) -> np.ndarray:
+        """Labels matching :meth:`gram`: classes numbered type by type."""
+        return _labels_for_types(*zip(*self.class_types))[0]
+
+    def gram(self) -> np.ndarray:
+        """The full (N, N) invariant ``G*`` (memory N^2: for moderate N)."""
+        return self._point.expand()
+
+    def geometry(self) -> dict:
+        """Class-mean geometry.
+
+        Balanced (one type): ``within`` (collapse = 1) and ``cos_between`` (simplex:
+        ``-1/(K-1)``). STEP (two types): ``within_majority``, ``within_minority``,
+        ``cos_majority_majority``, ``cos_minority_minority``, ``cos_majority_minority``
+        and ``ratio`` ``R = n_major / n_minor``; the majority type is the one with more
+        samples per class (the first type when equal). A cosine between two classes of a
+        type with only one class is None.
+        """
+        if len(self.class_types) == 1:
+            return {"within": self.within[0], "cos_between": self.mean_cos.get((0, 0))}
+        major, minor = (0, 1) if self.class_types[0][1] >= self.class_types[1][1] else (1, 0)
+        return {
+            "ratio": self.class_types[major][1] / self.class_types[minor][1],
+            "within_majority": self.within[major],
+            "within_minority": self.within[minor],
+            "cos_majority_majority": self.mean_cos.get((major, major)),
+            "cos_minority_minority": self.mean_cos.get((minor, minor)),
+            "cos_majority_minority": self.mean_cos.get((major, minor)),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"ReducedRelaxationResult(class_types={self.class_types!r}, tau={self.tau!r}, "
+            f"constraint={self.constraint!r}, value={self.value!r}, lower_bound={self.lower_bound!r}, "
+            f"gap={self.gap:.3g}, rank={self.rank}, status={self.status!r})"
+        )
+
+
+def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank_tol, what):
+    """Class-level program for an invariant G (docs/relax.md, section 'Symmetry reduction')."""
+    import cvxpy as cp
+
+    k = [t[0] for t in types]
+    n = [t[1] for t in types]
+    T = len(types)
+    sizes = [ks * ns for ks, ns in types]
+    N = float(sum(sizes))
+    within = cp.Variable(T)
+    same = {s: cp.Variable() for s in range(T) if k[s] >= 2}
+    cross = cp.Variable() if T == 2 else None
+    diag = np.ones(T) if constraint == "sphere" else cp.Variable(T)
+
+    def same_s(s):
+        return same[s] if s in same else 0.0
+
+    objective = 0
+    for s in range(T):
+        # one row of type s: (n_s - 1) entries `within`, (k_s - 1) n_s entries `same`,
+        # N_t entries `cross` per other type; positives average to `within`
+        args = [within[s] / tau + math.log(n[s] - 1)]
+        if k[s] >= 2:
+            args.append(same[s] / tau + math.log((k[s] - 1) * n[s]))
+        if T == 2:
+            args.append(cross / tau + math.log(sizes[1 - s]))
+        objective += (sizes[s] / N) * (cp.log_sum_exp(cp.hstack(args)) - within[s] / tau)
+
+    constraints = []
+    for s in range(T):
+        constraints.append(diag[s] - within[s] >= 0)  # within-class zero-sum vectors
+        if k[s] >= 2:  # class indicators of type s summing to zero (divided by n_s)
+            constraints.append((diag[s] - within[s]) / n[s] + within[s] - same[s] >= 0)
+    # type-indicator block divided congruently by sqrt(N_s N_t): entries m_s / N_s and cross
+    m_scaled = [diag[s] / sizes[s] + within[s] * (n[s] - 1) / sizes[s] + same_s(s) * (k[s] - 1) / k[s]
+                for s in range(T)]
+    if T == 1:
+        constraints.append(m_scaled[0] >= 0)
+    else:  # 2x2 PSD  <=>  ||(2 x, m0 - m1)|| <= m0 + m1
+        constraints.append(cp.SOC(m_scaled[0] + m_scaled[1], cp.hstack([2 * cross, m_scaled[0] - m_scaled[1]])))
+    if constraint == "ball":
+        constraints.append(diag <= 1)
+
+    problem = cp.Problem(cp.Minimize(objective), constraints)
+    _solve_checked(problem, solver, eps, max_iters, verbose, what)
+
+    cross_matrix = np.zeros((T, T))
+    if T == 2:
+        cross_matrix[0, 1] = cross_matrix[1, 0] = float(cross.value)
+    raw = _Invariant(
+        tuple(k), tuple(n),
+        np.ones(T) if constraint == "sphere" else np.asarray(diag.value, dtype=np.float64).reshape(T),
+        np.asarray(within.value, dtype=np.float64).reshape(T),
+        np.array([float(same[s].value) if s in same else 0.0 for s in range(T)]),
+        cross_matrix,
+    )
+    point = _repair_invariant(raw, constraint)
+    # as for the full relaxation: the dual bound is first order in the distance of the
+    # expansion point to the optimum, so also expand at spectral truncations (which snap
+    # eigenvalues the solver left at ~eps to 0); every point gives a valid bound
+    candidates = [point] + [_repair_invariant(raw.truncated(t, constraint), constraint)
+                            for t in (1e-4, 1e-6, 1e-8)]
+    lower = max(_invariant_lower_bound(c, tau, constraint) for c in [raw] + candidates)
+    # the primal point's softmax is a dual point accurate only to ~sqrt(eps) in flat
+    # directions; the class-level dual program gives one accurate to eps
+    try:
+        masses = _solve_invariant_dual(tuple(k), tuple(n), tau, constraint, solver, eps, max_iters, False, what)
+        lower = max(lower, _invariant_dual_bound(tuple(k), tuple(n), masses, tau, constraint))
+    except RelaxationError:
+        pass  # the primal-induced bound above stays valid, only looser
+    def spectrum_rank(c):
+        spectrum = sorted(c.spectrum(), key=lambda vm: -vm[0])
+        return int(sum(m for v, m in spectrum if v > rank_tol * spectrum[0][0]))
+
+    scored = [(spectrum_rank(c), c.loss(tau), i) for i, c in enumerate(candidates)]
+    upper = min(c[1] for c in scored)
+    rank, gram_loss, index = _lowest_rank_within_gap(scored, lower, upper)
+    point = candidates[index]
+    spectrum = sorted(point.spectrum(), key=lambda vm: -vm[0])
+
+    mean_norm = np.sqrt(np.maximum((point.diag + (np.array(n) - 1) * point.within) / np.array(n), 0.0))
+    between, mean_cos = {}, {}
+    for s in range(T):
+        for t in range(T):
+            if s == t and k[s] < 2:
+                continue
+            value = float(point.same[s]) if s == t else float(point.cross[s, t])
+            between[(s, t)] = value
+            denom = mean_norm[s] * mean_norm[t]
+            mean_cos[(s, t)] = float(value / denom) if denom > 0 else None
+    stats = problem.solver_stats
+    return ReducedRelaxationResult(
+        value=float(problem.value) * N,
+        lower_bound=float(lower),
+        upper_bound=float(upper),
+        gram_loss=float(gram_loss),
+        class_types=tuple((int(a), int(b)) for a, b in types),
+        diag=tuple(float(v) for v in point.diag),
+        within=tuple(float(v) for v in point.within),
+        between=between,
+        mean_cos=mean_cos,
+        eigenvalues=tuple(spectrum),
+        rank=rank,
+        rank_tol=rank_tol,
+        tau=tau,
+        constraint=constraint,
+        solver=solver,
+        eps=eps,
+        max_iters=max_iters,
+        status=str(problem.status),
+        solve_time=float(stats.solve_time) if stats.solve_time is not None else float("nan"),
+        iterations=None if stats.num_iters is None else int(stats.num_iters),
+        _point=point,
+    )
+
+
+def sc_relaxation_reduced(*, n_per_class, K, tau, constraint="sphere", solver="clarabel", eps=1e-9,
+                          max_iters=None, verbose=False, rank_tol=1e-6) -> ReducedRelaxationResult:
+    """Symmetry-reduced relaxation for balanced labels: K classes of ``n_per_class`` samples.
+
+    An optimal ``G`` may be taken invariant under permutations of samples within a
+    class and of the classes (average any optimum over the group: ``L`` is convex and
+    invariant). Such a ``G`` has three entries: 1 on the diagonal, ``a`` within a class,
+    ``b`` between classes, and eigenvalues ``1 - a`` (multiplicity ``K(n-1)``),
+    ``1 - a + n(a - b)`` (``K - 1``), ``1 + (n-1)a + n(K-1)b`` (1). The program is
+
+    .. math::
+
+        \\min_{a,b}\\; N\\big[\\log\\big((n-1)e^{a/\\tau} + (K-1)n\\,e^{b/\\tau}\\big) - a/\\tau\\big]
+
+    subject to those eigenvalues being >= 0 (docs/relax.md; behnia2024). Its optimum
+    is the collapsed regular simplex ``a = 1, b = -1/(K-1)`` with value
+    ``N log(n - 1 + (N - n) exp(-K/((K-1) tau)))`` -- graf2021's SC minimum with the
+    whole data set as one batch and ``rho^2 = 1/tau``.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Samples per class, >= 2.
+    K : int
+        Number of classes, >= 2.
+    tau : float
+        Temperature, > 0.
+    constraint, solver, eps, max_iters, verbose, rank_tol
+        As in :func:`sc_relaxation` (defaults: Clarabel, eps = 1e-9).
+
+    Returns
+    -------
+    ReducedRelaxationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = sc_relaxation_reduced(n_per_class=100, K=100, tau=0.1)
+    >>> closed = 10_000 * np.log(99 + 9_900 * np.exp(-100 / (99 * 0.1)))
+    >>> bool(res.lower_bound <= closed <= res.upper_bound), res.rank
+    (True, 99)
+    """
+    caller = "sc_relaxation_reduced"
+    n_per_class = check_int(n_per_class, "n_per_class", caller, min_value=2)
+    K = check_int(K, "K", caller, min_value=2)
+    tau = _check_tau(tau, caller)
+    constraint, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
+        caller, constraint, solver, eps, max_iters, verbose, rank_tol)
+    return _solve_reduced([(K, n_per_class)], tau, constraint, solver, eps, max_iters, verbose,
+                          rank_tol, f"{caller}(n_per_class={n_per_class}, K={K}, tau={tau:g})")
+
+
+def sc_relaxation_step(k1, n1, k2, n2, tau, *, constraint="sphere", solver="clarabel", eps=1e-9,
+                       max_iters=None, verbose=False, rank_tol=1e-6) -> ReducedRelaxationResult:
+    """Symmetry-reduced relaxation for STEP imbalance: k1 classes of n1 samples, k2 of n2.
+
+    The invariant ``G`` has, per type s, a within-class entry ``a_s`` and (if ``k_s >= 2``)
+    a between-class entry ``b_ss``, plus one cross-type entry ``b_12``. PSD reduces to
+    ``1 - a_s >= 0``, ``1 - a_s + n_s (a_s - b_ss) >= 0`` and the 2 x 2 matrix
+    ``[[m_1, sqrt(N_1 N_2) b_12], [sqrt(N_1 N_2) b_12, m_2]]`` PSD with
+    ``m_s = 1 + (n_s - 1) a_s + (k_s - 1) n_s b_ss`` (docs/relax.md). The loss is
+
+    .. math::
+
+        \\sum_s N_s\\big[\\log\\big((n_s-1)e^{a_s/\\tau} + (k_s-1)n_s e^{b_{ss}/\\tau}
+        + N_{s'} e^{b_{12}/\\tau}\\big) - a_s/\\tau\\big].
+
+    behnia2024 (imbalance); the imbalance ratio is ``R = n1 / n2``.
+
+    Parameters
+    ----------
+    k1, n1, k2, n2 : int
+        ``k_s >= 1`` classes of ``n_s >= 2`` samples.
+    tau : float
+        Temperature, > 0.
+    constraint, solver, eps, max_iters, verbose, rank_tol
+        As in :func:`sc_relaxation_reduced`.
+
+    Returns
+    -------
+    ReducedRelaxationResult
+        :meth:`~ReducedRelaxationResult.geometry` gives the majority/minority angles.
+    """
+    caller = "sc_relaxation_step"
+    k1 = check_int(k1, "k1", caller, min_value=1)
+    n1 = check_int(n1, "n1", caller, min_value=2)
+    k2 = check_int(k2, "k2", caller, min_value=1)
+    n2 = check_int(n2, "n2", caller, min_value=2)
+    tau = _check_tau(tau, caller)
+    constraint, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
+        caller, constraint, solver, eps, max_iters, verbose, rank_tol)
+    return _solve_reduced([(k1, n1), (k2, n2)], tau, constraint, solver, eps, max_iters, verbose,
+                          rank_tol, f"{caller}(k1={k1}, n1={n1}, k2={k2}, n2={n2}, tau={tau:g})")

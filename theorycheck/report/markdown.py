@@ -1,0 +1,364 @@
+"""Markdown reports, rendered from the JSON results document alone.
+
+For every claim: the statement, the citation (full reference and a BibTeX block), the
+verdict, the evidence numbers, the counterexample as Python that can be pasted into a
+session to re-evaluate the claim, the command that reproduces the run, and each
+ablation with its own counterexample. The document ends with the package versions.
+
+Because the input is the plain JSON dict (``RunResults.to_dict()`` or a file read by
+:func:`theorycheck.report.json_report.read_json`), a saved run re-renders identically
+without recomputation and without the claim being importable.
+
+Examples
+--------
+>>> doc = {"schema_version": 1, "theorycheck_version": "0.1.0", "seed": 0,
+...        "command": "theorycheck check f.py", "claims": [], "versions": {}}
+>>> render_markdown(doc).splitlines()[0]
+'# theorycheck report'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Mapping
+
+__all__ = [
+    "render_markdown",
+    "render_claim",
+    "summary_rows",
+    "summary_numbers",
+    "format_number",
+    "counterexample_python",
+    "write_markdown",
+]
+
+_VERDICT_MARK = {"HOLDS": "HOLDS", "REFUTED": "**REFUTED**", "VACUOUS": "VACUOUS",
+                 "INCONCLUSIVE": "*INCONCLUSIVE*"}
+
+
+# --------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------
+
+def format_number(value: Any, digits: int = 6) -> str:
+    """Short text for a number: ``%.{digits}g`` for floats, ints as they are, others by ``str``."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.{digits}g}"
+    if isinstance(value, (list, tuple)):
+        if len(value) <= 4 and all(isinstance(v, numbers.Real) for v in value):
+            return "[" + ", ".join(format_number(v, digits) for v in value) + "]"
+        return f"[{len(value)} values]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {format_number(v, digits)}" for k, v in list(value.items())[:4]) + (
+            ", ...}" if len(value) > 4 else "}")
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def summary_numbers(claim: Mapping[str, Any], limit: int = 4) -> list[tuple[str, Any]]:
+    """The evidence entries a table shows for ``claim``: its ``summary_keys`` (in order), or
+    else its first few scalar numeric entries."""
+    evidence = claim.get("evidence") or {}
+    keys = [k for k in (claim.get("summary_keys") or []) if k in evidence]
+    if not keys:
+        keys = [k for k, v in evidence.items()
+                if isinstance(v, numbers.Real) and not isinstance(v, bool)][:limit]
+    out = [(k, evidence[k]) for k in keys]
+    cx = claim.get("counterexample")
+    if isinstance(cx, Mapping) and "margin" in cx and not any(k == "margin" for k, _ in out):
+        out.append(("margin", cx["margin"]))
+    return out
+
+
+def _summary_text(claim: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={format_number(v, 4)}" for k, v in summary_numbers(claim))
+
+
+def summary_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(claim id, verdict, key numbers, time)`` for each claim: the table ``verify`` prints."""
+    rows = []
+    for claim in doc.get("claims", []):
+        seconds = claim.get("seconds")
+        time_text = f"{float(seconds):.1f}s" if isinstance(seconds, numbers.Real) else str(seconds or "")
+        rows.append((str(claim.get("id", "")), str(claim.get("verdict", "")).upper(),
+                     _summary_text(claim), time_text))
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# Counterexample as Python
+# --------------------------------------------------------------------------------------
+
+def _py_number(value: Any) -> str:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("inf", "+inf", "infinity"):
+            return "np.inf"
+        if low in ("-inf", "-infinity"):
+            return "-np.inf"
+        if low == "nan":
+            return "np.nan"
+        return repr(value)
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value)  # shortest repr round-trips exactly: the pasted input is the found one
+    return repr(value)
+
+
+def _py_nested(value: Any, indent: int) -> str:
+    if isinstance(value, list):
+        if value and all(isinstance(v, list) for v in value):
+            pad = " " * (indent + 1)
+            inner = (",\n" + pad).join(_py_nested(v, indent + 1) for v in value)
+            return "[" + inner + "]"
+        return "[" + ", ".join(_py_number(v) for v in value) + "]"
+    return _py_number(value)
+
+
+def _py_value(value: Any, indent: int) -> str:
+    if isinstance(value, list):
+        # arrays come back from JSON as nested lists; ints stay ints (labels), floats floats
+        return "np.array(" + _py_nested(value, indent + len("np.array(")) + ")"
+    if isinstance(value, Mapping) and set(value) >= {"shape", "data"}:
+        return f"np.array({_py_nested(value['data'], indent + 9)}).reshape({tuple(value['shape'])!r})"
+    return _py_number(value)
+
+
+def _load_lines(claim: Mapping[str, Any]) -> list[str]:
+    """How the snippet gets hold of the claim object, most specific first."""
+    target = claim.get("target")
+    if target:
+        return ["from theorycheck.claims import load_claims", "", f"claim = load_claims({target!r})[0]"]
+    module, _, name = str(claim.get("origin") or "").partition(":")
+    if (module and name.isidentifier() and module != "__main__"
+            and not module.startswith(("theorycheck.", "theorycheck_user_"))
+            and all(part.isidentifier() for part in module.split("."))):
+        return [f"from {module} import {name} as claim", ""]
+    # registry.get imports the shipped claim modules on first use
+    return ["from theorycheck.engine.registry import get", "", f"claim = get({claim.get('id', '')!r})"]
+
+
+def counterexample_python(claim: Mapping[str, Any], counterexample: Mapping[str, Any] | None = None,
+                          *, dropped: str | None = None) -> str:
+    """Python source that rebuilds a counterexample's inputs and evaluates the claim on them.
+
+    Parameters
+    ----------
+    claim : mapping
+        The claim's entry in the results document (``id``, ``target``, ``origin``, ``params``, ``kind``).
+    counterexample : mapping, optional
+        The counterexample object (default: ``claim["counterexample"]``).
+    dropped : str, optional
+        The assumption dropped in an ablation (noted in a comment).
+    """
+    cx = counterexample if counterexample is not None else claim.get("counterexample")
+    if not isinstance(cx, Mapping):
+        return ""
+    params = cx.get("params") if isinstance(cx.get("params"), Mapping) else claim.get("params") or {}
+    lines = ["import numpy as np", "from theorycheck.engine.confirm import mp_evaluate",
+             *_load_lines(claim)]
+    lines.append(f"p = claim.resolve_params({dict(params)!r})")
+    lines.append("inputs = {")
+    for name, value in (cx.get("inputs") or {}).items():
+        prefix = f"    {name!r}: "
+        lines.append(prefix + _py_value(value, len(prefix)) + ",")
+    lines.append("}")
+    if dropped:
+        lines.append(f"# found with the assumption {dropped!r} dropped")
+    kind = str(claim.get("kind", ""))
+    digits = int(cx.get("precision_digits") or 60)
+    if kind in ("identity", "inequality") or ("lhs" in cx and "rhs" in cx and kind == ""):
+        lines.append("print(claim.evaluate(**inputs, p=p))  # (lhs, rhs) in float64")
+        lines.append(f"print(mp_evaluate(claim.evaluate, inputs, p, dps={digits}))  # the same in high precision")
+        lines.append(f"# report: lhs = {cx.get('lhs')}, rhs = {cx.get('rhs')}, margin = {cx.get('margin')}")
+    else:
+        lines.append("print(claim.evaluate(**inputs, p=p))  # objective value in float64")
+        lines.append(f"print(mp_evaluate(claim.evaluate, inputs, p, dps={digits}))  # the same in high precision")
+        lines.append(f"# report: value = {cx.get('lhs')}, claimed optimum = {cx.get('rhs')}, "
+                     f"margin = {cx.get('margin')}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------
+
+def _sentence(text: str) -> str:
+    # str.capitalize would lower-case parameter names such as K and N
+    return text[:1].upper() + text[1:] + "."
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    return lines
+
+
+def _fence(text: str, lang: str = "") -> list[str]:
+    fence = "````" if "```" in text else "```"
+    return [fence + lang, text.rstrip("\n"), fence]
+
+
+def _reference(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    refs = doc.get("references") or {}
+    if key in refs:
+        return refs[key]
+    try:  # a document written without the references table: fall back to the shipped ones
+        from ..citations import get
+
+        return get(key).to_dict()
+    except Exception:  # noqa: BLE001 - an unknown key is shown as-is, never a crash
+        return {"key": key, "text": key, "bibtex": ""}
+
+
+def _evidence_rows(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(str(k), format_number(v, 8)) for k, v in evidence.items()]
+
+
+def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None, *, level: int = 2) -> str:
+    """Markdown section for one claim entry of a results document."""
+    doc = doc or {}
+    h = "#" * level
+    verdict = str(claim.get("verdict", "")).upper()
+    lines = [f"{h} {claim.get('id', '')}: {verdict}", ""]
+    if claim.get("statement"):
+        lines += [f"**Statement.** {claim['statement']}", ""]
+    cited = [str(_reference(doc, key).get("short") or key) for key in claim.get("cite") or []]
+    if cited:
+        lines += [f"**Source.** {'; '.join(cited)} (full references below).", ""]
+    meta = []
+    if claim.get("kind"):
+        meta.append(f"kind `{claim['kind']}`")
+    params = claim.get("params") or {}
+    if params:
+        meta.append("parameters " + ", ".join(f"`{k}={format_number(v, 10)}`" for k, v in params.items()))
+    seconds = claim.get("seconds")
+    if isinstance(seconds, numbers.Real):
+        meta.append(f"judged in {float(seconds):.2f} s")
+    if claim.get("proved_exactly"):
+        meta.append("proved exactly (symbolic)")
+    if meta:
+        lines += [_sentence("; ".join(meta)), ""]
+    lines += [f"**Verdict: {verdict}.**", ""]
+
+    evidence = claim.get("evidence") or {}
+    if evidence:
+        lines += ["**Evidence.**", ""] + _table(["quantity", "value"], _evidence_rows(evidence)) + [""]
+
+    cx = claim.get("counterexample")
+    if isinstance(cx, Mapping):
+        lines += _counterexample_block(claim, cx, title="**Counterexample**")
+
+    ablations = claim.get("ablations") or []
+    if ablations:
+        lines += ["**Ablations** (each assumption dropped in turn).", ""]
+        rows = []
+        for abl in ablations:
+            acx = abl.get("counterexample")
+            margin = format_number(acx.get("margin")) if isinstance(acx, Mapping) else ""
+            rows.append((f"`{abl.get('dropped', '')}`", str(abl.get("verdict", "")).upper(), margin))
+        lines += _table(["dropped assumption", "verdict", "counterexample margin"], rows) + [""]
+        for abl in ablations:
+            acx = abl.get("counterexample")
+            if isinstance(acx, Mapping):
+                lines += _counterexample_block(claim, acx, title=f"*Without `{abl.get('dropped', '')}`*",
+                                               dropped=str(abl.get("dropped", "")))
+
+    if claim.get("reproduce"):
+        lines += ["**Reproduce.**", ""] + _fence(str(claim["reproduce"]), "sh") + [""]
+
+    for key in claim.get("cite") or []:
+        ref = _reference(doc, key)
+        lines += [f"**Reference** `{key}`: {ref.get('text', key)}", ""]
+        if ref.get("bibtex"):
+            lines += _fence(str(ref["bibtex"]), "bibtex") + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _counterexample_block(claim: Mapping[str, Any], cx: Mapping[str, Any], *, title: str,
+                          dropped: str | None = None) -> list[str]:
+    facts = []
+    for key in ("lhs", "rhs", "margin"):
+        if key in cx:
+            facts.append(f"{key} = {format_number(cx[key], 12)}")
+    if cx.get("precision_digits") is not None:
+        facts.append(f"confirmed with {cx['precision_digits']} significant digits")
+    lines = [f"{title}: " + "; ".join(facts) + ".", ""]
+    if cx.get("note"):
+        lines += [str(cx["note"]), ""]
+    code = cx.get("python") or counterexample_python(claim, cx, dropped=dropped)
+    lines += _fence(code, "python") + [""]
+    return lines
+
+
+def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report") -> str:
+    """The whole Markdown report for a results document."""
+    lines = [f"# {title}", ""]
+    lines += _fence(str(doc.get("command", "")), "sh") + [""]
+    facts = [f"seed {doc.get('seed')}"]
+    budget = doc.get("budget") or {}
+    if budget.get("seconds") is not None:
+        facts.append(f"time budget {format_number(budget['seconds'])} s per claim")
+    if budget.get("examples") is not None:
+        facts.append(f"at most {budget['examples']} examples per claim")
+    if doc.get("started"):
+        facts.append(f"started {doc['started']}")
+    facts.append(f"theorycheck {doc.get('theorycheck_version', '?')}")
+    lines += [_sentence("; ".join(facts)), ""]
+
+    claims = doc.get("claims") or []
+    counts: dict[str, int] = {}
+    for c in claims:
+        v = str(c.get("verdict", "")).upper()
+        counts[v] = counts.get(v, 0) + 1
+    lines += ["## Summary", ""]
+    if claims:
+        lines += [", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + ".", ""]
+        lines += _table(["claim", "verdict", "key numbers", "time"],
+                        [(f"`{cid}`", _VERDICT_MARK.get(v, v), nums, t)
+                         for cid, v, nums, t in summary_rows(doc)]) + [""]
+    else:
+        lines += ["No claims were judged.", ""]
+
+    for claim in claims:
+        lines.append(render_claim(claim, doc, level=2))
+
+    versions = doc.get("versions") or {}
+    lines += ["## Environment", ""]
+    if doc.get("platform"):
+        lines += [f"Platform: `{doc['platform']}`.", ""]
+    if versions:
+        lines += _table(["package", "version"], [(k, str(v)) for k, v in versions.items()]) + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_markdown(doc: Any, path: str) -> str:
+    """Render ``doc`` (a RunResults or its dict) to ``path``; returns the path."""
+    import os
+
+    from .json_report import _encode_floats
+
+    doc = doc.to_dict() if hasattr(doc, "to_dict") else doc
+    text = render_markdown(_encode_floats(doc))
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
