@@ -136,6 +136,24 @@ def test_python_dash_m_entry_point(monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == f"theorycheck {__version__}"
 
 
+def test_load_all_picks_up_a_new_claim_module(tmp_path, monkeypatch, fresh_registry, capsys):
+    import theorycheck.claims as claims_pkg
+
+    tag = "zz" + uuid.uuid4().hex[:8]
+    (tmp_path / f"{tag}.py").write_text(CLAIMS_FILE.replace("{tag}", tag))
+    (tmp_path / "_private_helper.py").write_text("raise RuntimeError('private modules are not claim modules')")
+    monkeypatch.setattr(claims_pkg, "__path__", [*claims_pkg.__path__, str(tmp_path)])
+    try:
+        assert tag in claims_pkg.load_all()
+        assert registry.get(f"{tag}.cauchy-schwarz").kind == "inequality"
+        code, out, _ = run_cli(capsys, "list")
+        assert code == 0 and f"{tag}.half-cauchy-schwarz" in out
+    finally:
+        sys.modules.pop(f"theorycheck.claims.{tag}", None)
+        if hasattr(claims_pkg, tag):
+            delattr(claims_pkg, tag)
+
+
 # ----------------------------------------------------------------------------- check
 
 def test_check_true_claim_exits_0_and_writes_reports(capsys, claims_file, tmp_path):
@@ -196,6 +214,25 @@ def test_check_every_claim_of_a_file_and_rerender_the_report(capsys, claims_file
     assert (tmp_path / "again.md").read_text() == md_path.read_text()
     code, out, _ = run_cli(capsys, "report", json_path)
     assert code == 0 and out == md_path.read_text()
+
+
+def test_check_a_module_target(capsys, tmp_path, monkeypatch, fresh_registry):
+    tag = "clitest" + uuid.uuid4().hex[:8]
+    package = tmp_path / f"pkg_{tag}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "claims.py").write_text(CLAIMS_FILE.replace("{tag}", tag))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    json_path = tmp_path / "m.json"
+    code, _, err = run_cli(capsys, "check", f"pkg_{tag}.claims:cauchy_schwarz", *BUDGET, "--json", json_path)
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "check", f"pkg_{tag}.claims", *BUDGET, "--json", json_path)
+    assert code == 1, err
+    doc = json.loads(json_path.read_text())
+    assert [c["target"] for c in doc["claims"]] == [f"pkg_{tag}.claims:cauchy_schwarz",
+                                                    f"pkg_{tag}.claims:half_cauchy_schwarz"]
+    sys.modules.pop(f"pkg_{tag}.claims", None)
+    sys.modules.pop(f"pkg_{tag}", None)
 
 
 def test_check_a_registered_claim_by_id(capsys, claims_file, tmp_path):

@@ -82,6 +82,13 @@ def test_supcon_and_pml_differ_exactly_where_documented():
     pml = float(SupConLoss(temperature=0.5)(Z, y))
     assert close(L.supcon(Zn, y, 0.5), pml)
     assert close(L.supcon(Zn, y, 0.5, drop_anchors_without_positives=False), pml * 4 / 5)
+    # PML's reducer also drops anchors whose term rounds to 0.0 (far negatives, small tau)
+    Zc = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, -1.0]], dtype=torch.float64)
+    yc = torch.tensor([0, 0, 1, 1])
+    terms = L.supcon(Zc, yc, 1e-3, reduction="none")
+    assert terms[0] == 0.0 and terms[1] == 0.0 and terms[2] > 1000
+    assert close(SupConLoss(temperature=1e-3)(Zc, yc), terms[2])
+    assert close(L.supcon(Zc, yc, 1e-3), terms.mean())
 
 
 @SETTINGS
@@ -154,19 +161,25 @@ def test_supcon_variants_match_plain_loops(data):
     assert abs(L.supcon(Zn, y, temperature, variant="in") - np.mean(in_terms)) <= 1e-12 * scale
 
 
+def batch_norm_reference(z, eps):
+    """nn.BatchNorm1d(d, affine=False) in training mode: batch mean, biased batch variance."""
+    return (z - z.mean(dim=0)) / torch.sqrt(z.var(dim=0, unbiased=False) + eps)
+
+
+def test_batch_norm_reference_is_torch_batchnorm():
+    z = torch.tensor(np.random.default_rng(0).normal(size=(7, 3)) * 3 + 1)
+    bn = torch.nn.BatchNorm1d(3, affine=False).double().train()
+    assert torch.allclose(bn(z), batch_norm_reference(z, bn.eps), rtol=1e-13, atol=1e-13)
+
+
 @SETTINGS
 @given(st.integers(2, 16), st.integers(1, 8), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.0051, 1.0]))
 def test_barlow_twins_matches_the_reference_code(n, d, seed, lambd):
     rng = np.random.default_rng(seed)
     z1 = torch.tensor(rng.normal(size=(n, d)) * rng.uniform(0.5, 3, size=d) + rng.normal(size=d))
     z2 = torch.tensor(rng.normal(size=(n, d)) + z1.numpy())
-    # nn.BatchNorm1d(d, affine=False) in training mode: batch statistics, biased variance
     bn_eps = 1e-5
-
-    def bn(z):
-        return F.batch_norm(z, None, None, training=True, eps=bn_eps)
-
-    c = bn(z1).T @ bn(z2) / n
+    c = batch_norm_reference(z1, bn_eps).T @ batch_norm_reference(z2, bn_eps) / n
     on_diag = (torch.diagonal(c) - 1).pow(2).sum()
     off_diag = (c - torch.diag(torch.diagonal(c))).pow(2).sum()
     expected = on_diag + lambd * off_diag

@@ -109,7 +109,7 @@ def test_loss_backends_agree_and_torch_gradient_is_the_analytic_one(y, tau, seed
     Gt = torch.tensor(G, requires_grad=True)
     out = sc_gram_loss(Gt, y, tau)
     out.backward()
-    assert float(out) == pytest.approx(value, rel=1e-12)
+    assert out.item() == pytest.approx(value, rel=1e-12)
     grad = Gt.grad.numpy()
     assert np.allclose(0.5 * (grad + grad.T), relax._sym_gradient(G, y, tau), atol=1e-10)
     # mpmath at 40 digits agrees with float64 to float accuracy
@@ -434,11 +434,25 @@ def test_large_balanced_problem_is_certified_by_the_reduced_program():
     res = sc_relaxation_reduced(n_per_class=100, K=100, tau=0.1)
     closed = balanced_closed_form(10_000, 100, 0.1)
     assert res.N == 10_000
-    assert res.lower_bound <= closed <= res.upper_bound
+    assert res.lower_bound <= closed + 1e-9 and closed <= res.upper_bound + 1e-9
     assert res.gap <= 1e-6
     assert res.rank == 99
     assert sum(m for _, m in res.eigenvalues) == 10_000
     assert res.geometry()["cos_between"] == pytest.approx(-1.0 / 99, abs=1e-9)
+
+
+@pytest.mark.parametrize("n,K,tau", [(3, 3, 0.5), (100, 100, 0.1), (7, 4, 2.0)])
+def test_balanced_optimum_is_graf2021_minimum_with_one_full_batch(n, K, tau):
+    """graf2021's SC minimum with the whole data set as the only batch (subset, b = N) and
+    rho^2 = 1/tau is the full-batch UFM minimum."""
+    from theorycheck.bounds import sc_minimum
+
+    N = n * K
+    graf = sc_minimum(N, K, N, 1.0 / math.sqrt(tau), "subset")
+    res = sc_relaxation_reduced(n_per_class=n, K=K, tau=tau)
+    assert graf.total == pytest.approx(balanced_closed_form(N, K, tau), rel=1e-12)
+    assert res.lower_bound <= graf.total + 1e-9 and graf.total <= res.upper_bound + 1e-9
+    assert res.gap <= 1e-6
 
 
 def test_large_step_problem_is_certified():

@@ -183,6 +183,7 @@ def test_timings_are_the_only_difference_between_equal_runs():
     assert a != b
     assert strip_timings(a) == strip_timings(b)
     assert "started" not in strip_timings(a) and "seconds" not in strip_timings(a)["claims"][0]
+    assert strip_timings(a)["budget"] == {"seconds": 1.0, "examples": None}  # configuration, not timing
 
 
 @pytest.mark.parametrize("content, match", [

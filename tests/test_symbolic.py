@@ -453,3 +453,18 @@ def test_limits_and_sizes_are_consistent():
         sizes = S.proof_sizes(family)
         assert max(max(s) for s in sizes) == limit and min(min(s) for s in sizes) == 1
     assert S.proof_sizes("gram", 2) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+
+
+def test_index_calculus_never_proves_what_it_cannot_read():
+    """A summand depending on a bound index outside an entry is not proved, even when true."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    i = sp.Symbol("i", integer=True)
+    x = sp.IndexedBase("x", real=True)
+    weighted = sp.Sum(i * x[i], (i, 0, n - 1))
+    true_but_opaque = S.Equation("opaque", "sum i x_i = sum i x_i", weighted, sp.Sum(i * x[i], (i, 0, n - 1)),
+                                 general=True, sizes={"n": n})
+    step = S.prove_equation(true_but_opaque)
+    assert step.status == S.NOT_CLOSED and "outside the index calculus" in step.detail
+    false = replace(true_but_opaque, rhs=n * sp.Sum(x[i], (i, 0, n - 1)))
+    refuted = S.prove_equation(false)
+    assert refuted.status == S.REFUTED and refuted.counterexample["n"] >= 1

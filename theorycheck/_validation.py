@@ -15,14 +15,10 @@ and one exception family: :class:`InvalidArgumentError` (a ``ValueError``) and
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any, Iterable
 
 import numpy as np
-
-try:  # torch is a runtime dependency, but keep validation importable without it
-    import torch
-except ImportError:  # pragma: no cover - exercised only on broken installs
-    torch = None  # type: ignore[assignment]
 
 __all__ = [
     "InvalidArgumentError",
@@ -80,6 +76,9 @@ def describe(value: Any) -> str:
 
 
 def is_torch(x: Any) -> bool:
+    # torch is imported lazily: if it was never imported, x cannot be a tensor. This keeps
+    # `import theorycheck` (and the proof scripts) free of torch's ~2 s import cost.
+    torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
 
 
@@ -114,6 +113,8 @@ def check_array(
     NaN or inf is an error, never a silent result.
     """
     if is_torch(x):
+        import torch
+
         if not allow_torch:
             raise fail_type(name, caller, "a numpy array (torch tensors are not supported here)", x)
         if x.is_complex() or x.dtype == torch.bool:
@@ -171,6 +172,8 @@ def check_labels(
 ) -> np.ndarray:
     """Validate a label vector: 1-D integers in [0, num_classes). Returns int64 numpy."""
     if is_torch(y):
+        import torch
+
         if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
             raise fail_type(name, caller, "a 1-D array of integer class labels", y)
         arr = y.detach().cpu().numpy()

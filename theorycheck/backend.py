@@ -32,10 +32,18 @@ import numpy as np
 
 from ._validation import is_mp_array, is_torch
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None  # type: ignore[assignment]
+
+
+class _LazyTorch:
+    """Import torch on first use, so numpy- and mpmath-only callers never pay for it."""
+
+    def __getattr__(self, name: str):
+        import torch as _torch
+
+        return getattr(_torch, name)
+
+
+torch = _LazyTorch()
 
 __all__ = [
     "kind",

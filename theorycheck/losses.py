@@ -45,7 +45,6 @@ from ._validation import (
     check_labels,
     check_real,
     fail,
-    fail_type,
     is_mp_array,
     is_torch,
 )
@@ -189,8 +188,10 @@ def _finish_scalar(value):
 
 
 def _row_norms_nonzero(Z, name: str, caller: str, original) -> None:
-    norms = xp.to_numpy(xp.sum(Z * Z, axis=1))
-    if np.any(norms == 0):
+    squared = xp.sum(Z * Z, axis=1)
+    # compare in the input's own number system: an mpf of 1e-400 is not zero
+    zero = any(v == 0 for v in squared) if is_mp_array(squared) else bool(np.any(xp.to_numpy(squared) == 0))
+    if zero:
         raise fail(name, caller, "rows of non-zero norm (they are normalized; pass normalize=False to use raw dot products)", original)
 
 

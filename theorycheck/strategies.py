@@ -197,13 +197,21 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     return out
 
 
+def _straight_through(x, exact):
+    """``exact`` in value with the gradient of the identity: for torch projections whose own
+    derivative is undefined (degenerate SVDs) or too long to unroll."""
+    return x + (torch.as_tensor(exact, dtype=x.dtype, device=x.device) - x).detach()
+
+
 def _procrustes_onto(base, x):
-    """``base @ R`` with R orthogonal minimising ``||base R - x||_F`` (numpy or torch)."""
+    """``base @ R`` with R orthogonal minimising ``||base R - x||_F`` (numpy or torch).
+
+    For torch the value is exact and the gradient is the identity's (straight-through):
+    the SVD of the rank-(K-1) cross-covariance has repeated zero singular values, where
+    its derivative is undefined.
+    """
     if is_torch(x):
-        b = torch.as_tensor(base, dtype=x.dtype, device=x.device)
-        m = b.T @ x
-        u, _, vh = torch.linalg.svd(m)
-        return b @ (u @ vh)
+        return _straight_through(x, _procrustes_onto(base, x.detach().cpu().numpy()))
     m = base.T @ np.asarray(x, dtype=np.float64)
     u, _, vh = np.linalg.svd(m)
     return base @ (u @ vh)
@@ -749,7 +757,7 @@ class _PSD(Space):
         caller = "elliptope" if unit_diagonal else "psd"
         self.n = check_int(n, "n", caller, min_value=1)
         if rank is not None:
-            rank = check_int(rank, "rank", caller, min_value=0 if not unit_diagonal else 1)
+            rank = check_int(rank, "rank", caller, min_value=0)
             if rank > self.n:
                 raise fail("rank", caller, f"an integer <= n = {self.n}", rank)
         if unit_diagonal and rank == 0:
@@ -921,9 +929,10 @@ class _UnitNorm(Space):
         if self.mode == "cols":
             return _normalize_cols(x)
         if is_torch(x):
-            for _ in range(60):
+            # a few differentiable sweeps carry the gradient; the exact balancing fixes the value
+            for _ in range(20):
                 x = _normalize_cols(_normalize_rows(x))
-            return x
+            return _straight_through(x, self._balance(x.detach().cpu().numpy()))
         return self._balance(x)
 
     def contains(self, x, atol: float = 1e-9) -> bool:

@@ -22,9 +22,9 @@ counterexample in exact arithmetic) or ``"not-closed"`` (undecided). A
 
 Sizes are limited (:data:`LIMITS`): the explicit proofs are run for *every* size up to
 the limit (CI runs them all through ``proofs/``). The limits are set by the sweep time:
-the number of monomials of the quartic identities grows like ``M^2 N^2`` and the
-number of size combinations like ``M N``, so the sweep cost grows like ``M^3 N^3``
-(expression swell); the general-form chain covers every larger size.
+the number of monomials of the quartic identities grows like ``M^2 N^2`` (expression
+swell) and the sweep visits every size pair; the general-form chain covers every
+larger size.
 
 Identities (claim ids of THEORY.md):
 
@@ -56,7 +56,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from ._validation import check_bool, check_choice, check_int, fail
+from ._validation import check_bool, check_choice, check_int, fail, fail_type
 
 __all__ = [
     "PROVED",
@@ -91,18 +91,22 @@ REFUTED = "refuted"
 _STATUSES = (PROVED, NOT_CLOSED, REFUTED)
 
 #: Largest size of every size parameter for which the explicit proofs are run (and
-#: accepted by the ``prove_*`` functions). Every size from 1 up to the limit is proved
-#: in CI (``proofs/``); the whole sweep takes a few seconds on 2 CPU cores. Beyond the
-#: limit, expression swell (``O(M^2 N^2)`` monomials per identity, ``O(M N)`` size
-#: combinations) makes the sweep grow like ``M^3 N^3``; the general-form proofs (symbolic
-#: sizes) cover every size anyway.
+#: accepted by the ``prove_*`` functions; larger sizes raise ``InvalidArgumentError``, so
+#: a caller with bigger inputs checks ``max(sizes) <= LIMITS[family]`` first). Every size
+#: from 1 up to the limit is proved in CI (``proofs/``). Why a limit: expression swell.
+#: A quartic identity in an ``M x N`` symbolic matrix has ``O(M^2 N^2)`` monomials, and the
+#: sweep over all sizes up to ``L`` costs about ``sum_{M,N<=L} M^2 N^2 ~ L^6 / 9``; the
+#: limits keep each proof script to a few seconds on 2 CPU cores (measured: duality 6x6
+#: 0.6 s and 8x8 1.7 s alone; the doubly stochastic reading needs a linear solve plus a
+#: quartic in n^2 variables, 5x5 6 s and 6x6 30 s). The general-form proofs (symbolic
+#: sizes) cover every size beyond the limits.
 LIMITS: Mapping[str, int] = {
-    "duality": 5,            # M, N <= 5: quartic in M N entries; sweep ~1 s (6 would be ~4 s, 8 ~25 s)
-    "doubly_normalized": 4,  # M, N <= 4: the doubly stochastic reading needs 5.x5 -> 6 s, 6x6 -> 30 s
-    "barlow": 10,            # d <= 10: quadratic in d^2 entries, cheap
-    "gram": 5,               # d, K <= 5: quartic in d K entries and K weights; sweep ~2 s
-    "infonce": 10,           # d <= 10: three vectors, one certificate per step
-    "ce_sum": 8,             # K, h <= 8: linear, K h entries per identity
+    "duality": 5,            # M, N <= 5 (25 size pairs)
+    "doubly_normalized": 4,  # M, N <= 4 (the doubly stochastic reading is refuted first at 4x4)
+    "barlow": 10,            # d <= 10 (quadratic in d^2 entries: cheap)
+    "gram": 5,               # d, K <= 5 (quartic in d K entries and K weights)
+    "infonce": 10,           # d <= 10 (three vectors; one certificate per step)
+    "ce_sum": 8,             # K, h <= 8 (linear)
 }
 
 # the size parameters of each family, in the order the prove_* functions take them
@@ -123,7 +127,7 @@ _FAMILY_SIZES: Mapping[str, tuple[str, ...]] = {
 
 def _format_instance(instance: Mapping[str, Any], limit: int = 12) -> str:
     """Print an exact instance compactly: nonzero entries first, zeros summarised."""
-    nonzero = [(k, v) for k, v in instance.items() if not (isinstance(v, sp.Basic) and v == 0) and v != 0]
+    nonzero = [(k, v) for k, v in instance.items() if v != 0]
     zeros = len(instance) - len(nonzero)
     shown = ", ".join(f"{k} = {v}" for k, v in nonzero[:limit])
     if len(nonzero) > limit:
@@ -681,7 +685,9 @@ def _canonical_key(term: _Term) -> tuple:
         for label, perm in zip(labels, perms):
             mapping.update(zip(perm, canon[label]))
         factors = tuple(sorted(str(f.xreplace(mapping)) for f in term.factors))
-        deltas = tuple(sorted(tuple(sorted((str(x.xreplace(mapping)), str(y.xreplace(mapping))))) for x, y in term.deltas))
+        deltas = tuple(sorted(
+            tuple(sorted((str(x.xreplace(mapping)), str(y.xreplace(mapping))))) for x, y in term.deltas
+        ))
         candidate = (factors, deltas)
         if best is None or candidate < best:
             best = candidate
@@ -692,6 +698,10 @@ def _canonical_key(term: _Term) -> tuple:
 def _normal_form(expr: Any, free_ranges: Mapping[Any, tuple]) -> dict[tuple, Any]:
     form: dict[tuple, Any] = {}
     for term in _terms(expr):
+        if term.coeff.free_symbols & set(term.bound):
+            # e.g. sum_i i * x_i: a summand that depends on a bound index other than through
+            # Indexed entries or deltas cannot be renamed or contracted safely
+            raise _OutsideCalculus(f"a summand depends on a bound index outside an entry: {term.coeff}")
         contracted = _contract(term, free_ranges)
         if contracted is None:
             continue
@@ -741,7 +751,12 @@ def _prove_general(eq: Equation) -> ProofStep:
         left = _normal_form(eq.lhs, eq.index_ranges)
         right = _normal_form(eq.rhs, eq.index_ranges)
     except _OutsideCalculus as exc:
-        return ProofStep(eq.name, eq.statement, NOT_CLOSED, f"outside the index calculus: {exc}", eq.scope)
+        text = f"outside the index calculus: {exc}"
+        found = _instantiate_search(eq) if eq.sizes else None
+        if found is not None:
+            instance, value, how = found
+            return _refuted_step(eq, instance, value, how, text + "\ninstantiated at small sizes:")
+        return ProofStep(eq.name, eq.statement, NOT_CLOSED, text, eq.scope)
     residual = []
     for key in sorted(set(left) | set(right)):
         coeff = _normalize(left.get(key, 0) - right.get(key, 0))
@@ -792,7 +807,7 @@ def prove_equation(equation: Equation) -> ProofStep:
     ProofStep
     """
     if not isinstance(equation, Equation):
-        raise fail("equation", "prove_equation", "an Equation", equation)
+        raise fail_type("equation", "prove_equation", "an Equation", equation)
     return _prove_general(equation) if equation.general else _prove_explicit(equation)
 
 

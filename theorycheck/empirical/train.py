@@ -168,6 +168,9 @@ class TrainConfig:
     stop_at_accuracy : float, optional
         Stop at the first evaluation whose train accuracy (CE: classifier argmax; SC:
         nearest class mean) is at least this.
+    max_seconds : float, optional
+        Wall-time limit of the training loop: training stops after the step that passes it
+        and the geometry is measured once more (``TrainResult.stopped_by == "time"``).
     out : str, optional
         Directory for ``config.json``, ``metrics.jsonl``, ``summary.json`` and figures.
     figures : bool
@@ -209,6 +212,7 @@ class TrainConfig:
     sc_eval_batches: int = 16
     metrics: str = "full"
     stop_at_accuracy: float | None = None
+    max_seconds: float | None = None
     out: str | None = None
     figures: bool = True
     progress: bool | None = None
@@ -259,6 +263,8 @@ class TrainConfig:
         c.sc_eval_batches = check_int(c.sc_eval_batches, "sc_eval_batches", caller, min_value=2)
         if c.stop_at_accuracy is not None:
             c.stop_at_accuracy = check_real(c.stop_at_accuracy, "stop_at_accuracy", caller, gt=0.0, le=1.0)
+        if c.max_seconds is not None:
+            c.max_seconds = check_real(c.max_seconds, "max_seconds", caller, gt=0.0)
         if c.max_samples is not None:
             c.max_samples = check_int(c.max_samples, "max_samples", caller, min_value=2)
         return c
@@ -293,6 +299,8 @@ class TrainResult:
     device : str
     amp_dtype : str or None
         The autocast dtype used (None without ``amp``).
+    stopped_by : str
+        ``"iterations"``, ``"accuracy"`` (``stop_at_accuracy`` reached) or ``"time"`` (``max_seconds``).
     files : dict
         Paths written (``metrics``, ``config``, ``summary``, figures).
     """
@@ -306,6 +314,7 @@ class TrainResult:
     seconds: float
     device: str
     amp_dtype: str | None
+    stopped_by: str = "iterations"
     files: dict = field(default_factory=dict)
     encoder: Any = field(default=None, repr=False)
     objective: Any = field(default=None, repr=False)
@@ -493,7 +502,7 @@ def _total_iterations(config: TrainConfig, sampler: BatchSampler) -> int:
     return 500
 
 
-def train(config: TrainConfig | None = None, *, data: DataSet | None = None,
+def train(config: TrainConfig | None = None, *, dataset: DataSet | None = None,
           on_record: Callable[[dict], None] | None = None, **overrides: Any) -> TrainResult:
     """Train an encoder and track its geometry (see the module docstring).
 
@@ -501,7 +510,7 @@ def train(config: TrainConfig | None = None, *, data: DataSet | None = None,
     ----------
     config : TrainConfig, optional
         The run; keyword ``overrides`` replace its fields (``train(loss="ce-fix", iterations=200)``).
-    data : DataSet, optional
+    dataset : DataSet, optional
         Use this data set instead of loading ``config.data`` (e.g. with flipped labels).
     on_record : callable, optional
         Called with every history record as it is made.
@@ -513,6 +522,7 @@ def train(config: TrainConfig | None = None, *, data: DataSet | None = None,
     config = dataclasses.replace(config or TrainConfig(), **overrides) if overrides else (config or TrainConfig())
     config = config.validated()
     device = resolve_device(config.device)
+    data = dataset
     if data is None:
         data = load_dataset(config.data, seed=config.seed, as_images=config.model in ("cnn", "resnet18"),
                             balance=config.balance, max_samples=config.max_samples)
@@ -610,6 +620,7 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
         return config.stop_at_accuracy is not None and rec["train_accuracy"] >= config.stop_at_accuracy
 
     iteration = 0
+    stopped_by = "iterations"
     # the bar is drawn only by rank 0, and by default only when stderr is a terminal
     progress = Progress(total, enabled=config.progress if context.is_main else False, delay=1.0)
     try:
@@ -635,10 +646,19 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
             running_loss = running_loss + loss.detach()
             running_count += 1
             progress.advance(f"{config.loss} loss {float(loss.detach()):.4f}" if progress.enabled else None)
-            if context.is_main and (iteration % config.eval_every == 0 or iteration == total):
+            out_of_time = config.max_seconds is not None and time.perf_counter() - started > config.max_seconds
+            if context.enabled and config.max_seconds is not None:
+                # clocks differ between processes: rank 0 decides for all
+                flag = torch.tensor([1 if out_of_time else 0], device=device)
+                torch.distributed.broadcast(flag, src=0)
+                out_of_time = bool(int(flag))
+            if context.is_main and (iteration % config.eval_every == 0 or iteration == total or out_of_time):
                 rec = record(iteration)
                 if fitted(rec):
                     fitted_at = iteration
+            if out_of_time:
+                stopped_by = "time"
+                break
             if context.enabled and config.stop_at_accuracy is not None:
                 # every process must stop at the same iteration
                 flag = torch.tensor([1 if fitted_at is not None else 0], device=device)
@@ -652,12 +672,14 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
     seconds = time.perf_counter() - started
     final = last_eval if last_eval is not None else {}
     final_cosines = np.asarray(final.get("class_mean_cosines", []), dtype=np.float64)
+    if fitted_at is not None:
+        stopped_by = "accuracy"
     result = TrainResult(config, history, final, final_cosines, iteration, fitted_at, seconds, str(device),
                          None if autocast_dtype is None else str(autocast_dtype).replace("torch.", ""),
-                         files, module.encoder, module.objective)
+                         stopped_by, files, module.encoder, module.objective)
     if out_dir is not None and context.is_main:
         summary = {"config": config.to_dict(), "device": str(device), "iterations": iteration,
-                   "fitted_at": fitted_at, "seconds": seconds, "amp_dtype": result.amp_dtype,
+                   "fitted_at": fitted_at, "stopped_by": stopped_by, "seconds": seconds, "amp_dtype": result.amp_dtype,
                    "data": {"name": data.name, "n": data.n, "num_classes": data.num_classes,
                             "balanced": data.balanced},
                    "final": final}

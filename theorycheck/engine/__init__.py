@@ -2,7 +2,9 @@
 
 The engine knows no paper: it judges any :class:`Claim` from its declaration alone.
 
->>> from theorycheck.engine import judge, Budget, Verdict  # doctest: +SKIP
+>>> from theorycheck.engine import Budget, Verdict
+>>> Budget(seconds=2.0).plan().hypothesis_examples, Verdict.HOLDS.value
+(40, 'HOLDS')
 """
 
 from . import registry

@@ -17,10 +17,12 @@ claim's tolerance ``tol = atol + rtol * max(|lhs|, |rhs|)``:
   a violation ``v <= e`` is never a counterexample -- it is reported as undecided
   (INCONCLUSIVE if nothing else is found);
 * the evaluation is *trusted* only if it really ran in high precision: every returned
-  value is an ``mpmath.mpf`` (not a float that leaked through ``float()`` or a float32
-  cast; a plain float is accepted only as a short decimal constant such as ``0.0`` or
-  ``0.5``, at most 10 significant digits) and the ``dps`` and ``dps + 20`` evaluations agree to ``dps - 10`` digits.
-  Otherwise the candidate is undecided;
+  value is an ``mpmath.mpf`` (or an exact short decimal constant such as ``0.0`` or
+  ``0.5``), or a plain float that does not move when the float inputs are perturbed by
+  1e-6 (a constant of the params such as ``0.99 * math.log(K)``, allowed 8 ulps of
+  rounding, which are added to the float noise ``e``); a float side that moves with the
+  inputs leaked out of mpmath (``float()``, a float32 cast). The ``dps`` and ``dps + 20``
+  evaluations must also agree to ``dps - 10`` digits. Otherwise the candidate is undecided;
 * else it is a confirmed violation with ``margin = v``.
 """
 
@@ -117,15 +119,40 @@ def _to_mpf(value: Any) -> Any:
     return value
 
 
-def mp_evaluate_checked(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int = DEFAULT_DPS
-                        ) -> tuple[Any, bool]:
-    """Like :func:`mp_evaluate`, also saying whether every returned value was computed in mpmath."""
+def _value_kind(value: Any) -> str:
+    """``"mp"`` (computed in mpmath, or an exact short constant) or ``"float"`` (a float result)."""
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype == object:
+        value = value.reshape(()).item()
+    return "mp" if _is_mp_exact(value) else "float"
+
+
+def _mp_eval_kinds(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int) -> tuple[Any, tuple]:
     with mpmath.workdps(dps):
         raw = invoke(fn, mp_inputs(inputs), params)
         items = raw if isinstance(raw, (tuple, list)) else (raw,)
-        exact = all(_is_mp_exact(v) if not (isinstance(v, np.ndarray) and v.size == 1 and v.dtype == object)
-                    else _is_mp_exact(v.reshape(()).item()) for v in items)
-        return _to_mpf(raw), exact
+        return _to_mpf(raw), tuple(_value_kind(v) for v in items)
+
+
+def mp_evaluate_checked(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int = DEFAULT_DPS
+                        ) -> tuple[Any, bool]:
+    """Like :func:`mp_evaluate`, also saying whether every returned value was computed in mpmath
+    (an ``mpf``, an int, or a short decimal constant such as ``0.5``)."""
+    value, kinds = _mp_eval_kinds(fn, inputs, params, dps)
+    return value, all(k == "mp" for k in kinds)
+
+
+def _perturbed(inputs: Mapping[str, Any]) -> dict:
+    """Float inputs scaled entry-wise by 1 + 1e-6 * (fixed pattern); integers unchanged."""
+    rng = np.random.default_rng(12345)
+    out = {}
+    for name, value in inputs.items():
+        arr = np.asarray(xp.to_numpy(value) if xp.kind(value) == "torch" else value)
+        if arr.dtype != object and np.issubdtype(arr.dtype, np.integer):
+            out[name] = arr
+        else:
+            arr = np.asarray(arr, dtype=np.float64)
+            out[name] = arr * (1 + 1e-6 * rng.standard_normal(arr.shape)) + 1e-9 * rng.standard_normal(arr.shape)
+    return out
 
 
 def mp_evaluate(fn: Callable, inputs: Mapping[str, Any], params: Any, dps: int = DEFAULT_DPS) -> Any:
@@ -205,14 +232,25 @@ def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relat
         flt = invoke(fn, {k: (np.asarray(v) if not np.isscalar(v) else v) for k, v in inputs.items()}, params)
         float_values = (xp.asfloat(flt[0]), xp.asfloat(flt[1]))
     try:
-        lo_val, lo_exact = mp_evaluate_checked(fn, inputs, params, dps)
-        hi_val, hi_exact = mp_evaluate_checked(fn, inputs, params, dps + _EXTRA_DPS)
+        lo_val, lo_kinds = _mp_eval_kinds(fn, inputs, params, dps)
+        hi_val, hi_kinds = _mp_eval_kinds(fn, inputs, params, dps + _EXTRA_DPS)
     except Exception as exc:  # the evaluator cannot run on mpmath arrays: cannot confirm
         return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
                             reason=f"the evaluator cannot run in high precision ({type(exc).__name__}: {exc})")
     if not (isinstance(lo_val, (tuple, list)) and len(lo_val) == 2):
         return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
                             reason="the high-precision evaluation did not return (lhs, rhs)")
+    leaked = False
+    float_sides = [i for i, kind in enumerate(hi_kinds) if kind == "float"]
+    if float_sides:
+        # A float side that moves when the inputs move was computed from them in float: a leak.
+        # One that does not is a constant of the params (``0.99 * math.log(K)``): accepted, with
+        # an allowance of a few ulps for its own rounding.
+        try:
+            moved, _ = _mp_eval_kinds(fn, _perturbed(inputs), params, 30)
+            leaked = any(moved[i] != hi_val[i] for i in float_sides)
+        except Exception:
+            leaked = True
     with mpmath.workdps(dps + _EXTRA_DPS):
         lhs, rhs = hi_val
         lhs_lo, rhs_lo = lo_val
@@ -224,12 +262,14 @@ def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relat
         v = violation(relation, lhs, rhs)
         tol = mpmath.mpf(atol) + mpmath.mpf(rtol) * max(abs(lhs), abs(rhs))
         noise = abs(mpmath.mpf(float_values[0]) - lhs) + abs(mpmath.mpf(float_values[1]) - rhs)
+        # 2**-49 = 8 ulps (relative) of rounding in a float constant side
+        noise += sum(mpmath.mpf(2) ** -49 * abs(hi_val[i]) for i in float_sides)
         common = dict(lhs=float(lhs), rhs=float(rhs), precision_digits=dps, float_noise=float(noise),
                       lhs_digits=mpmath.nstr(lhs, 30), rhs_digits=mpmath.nstr(rhs, 30))
-        if not (lo_exact and hi_exact):
+        if leaked:
             return Confirmation("undecided", margin=float(max(v, 0)), reason=(
-                "the evaluator returned float values in high-precision mode (a float() or float32 cast "
-                "inside it), so the float result cannot be checked"), **common)
+                "the evaluator returned float values computed from the inputs in high-precision mode (a "
+                "float() or float32 cast inside it), so the float result cannot be checked"), **common)
         if abs(lhs - lhs_lo) > mp_noise or abs(rhs - rhs_lo) > mp_noise:
             return Confirmation("undecided", margin=float(max(v, 0)), reason=(
                 f"the high-precision values change between {dps} and {dps + _EXTRA_DPS} digits, so the "

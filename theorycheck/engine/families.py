@@ -386,6 +386,7 @@ class RunResults:
 
     def to_dict(self) -> dict:
         from .. import __version__
+        from .results import to_jsonable
 
         return {
             "schema_version": self.schema_version,
@@ -394,8 +395,8 @@ class RunResults:
             "command": self.command,
             "started": self.started,
             "family": self.family,
-            "options": _jsonable(self.options),
-            "budget": _jsonable(self.budget),
+            "options": to_jsonable(self.options),
+            "budget": to_jsonable(self.budget),
             "platform": self.platform,
             "versions": dict(self.versions),
             "references": dict(self.references),
@@ -438,27 +439,6 @@ def _verdict_name(obj: Any) -> str:
         obj = obj.verdict
     value = getattr(obj, "value", obj)
     return str(value).upper()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return "nan"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return "inf" if value > 0 else "-inf"
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if hasattr(value, "item"):
-        try:
-            return _jsonable(value.item())
-        except (ValueError, TypeError):
-            pass
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    return str(value)
 
 
 def _budget_dict(budget: Any) -> dict:

@@ -22,6 +22,7 @@ from .claim import Claim
 __all__ = ["register", "unregister", "get", "all_claims", "ids", "temporary", "load_shipped"]
 
 _CLAIMS: dict[str, Claim] = {}
+_SHIPPED: dict[str, Claim] = {}
 _SHIPPED_LOADED = False
 
 
@@ -62,7 +63,10 @@ def load_shipped() -> None:
         return
     loader = getattr(shipped, "load_all", None)
     if callable(loader):
+        before = set(_CLAIMS)
         loader()
+        # remembered apart, so a temporary() block that triggered the import does not lose them
+        _SHIPPED.update({k: v for k, v in _CLAIMS.items() if k not in before})
 
 
 def get(claim_id: str) -> Claim:
@@ -105,3 +109,5 @@ def temporary() -> Iterator[None]:
     finally:
         _CLAIMS.clear()
         _CLAIMS.update(saved)
+        for key, value in _SHIPPED.items():
+            _CLAIMS.setdefault(key, value)
