@@ -64,7 +64,7 @@ def main() -> None:
     print("-" * len(header))
     for dtype in (torch.float64, torch.float32):
         for n in sizes:
-            repeats = 21 if n <= 1024 else 7
+            repeats = 101 if n <= 256 else 21 if n <= 1024 else 7
             Z = torch.randn(n, DIM, dtype=dtype, requires_grad=True)
             y = torch.randint(0, N_CLASSES, (n,))
             t_ours, t_pml, v_ours, v_pml = _time_pair(_ours, pml, Z, y, repeats)

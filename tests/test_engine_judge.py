@@ -37,7 +37,7 @@ from theorycheck.engine import (
     judge,
     registry,
 )
-from theorycheck.engine.confirm import mp_evaluate, violation
+from theorycheck.engine.confirm import violation
 
 # Deterministic and deadline-free: the verdicts below must not depend on machine load.
 FAST = Budget(seconds=None, examples=40)
@@ -501,6 +501,25 @@ def test_examples_budget_sets_the_amount_of_search():
     large = judge(_make_cs("true"), budget=Budget(seconds=None, examples=60))
     assert small.evidence["by_phase"]["hypothesis"] + small.evidence["by_phase"]["random"] == 10
     assert large.evidence["by_phase"]["hypothesis"] + large.evidence["by_phase"]["random"] == 60
+
+
+def test_judge_inside_a_hypothesis_test_uses_numpy_sampling_instead():
+    from hypothesis import given, settings
+    from hypothesis import strategies as hst
+
+    verdicts = []
+
+    @settings(max_examples=2, deadline=None, database=None)
+    @given(hst.sampled_from(["true", "constant"]))
+    def property_suite(variant):
+        result = judge(_make_cs(variant), budget=Budget(seconds=None, examples=20))
+        assert result.evidence["by_phase"]["hypothesis"] == 0
+        if variant == "true":  # the search went through every phase
+            assert result.evidence["hypothesis_skipped"] and result.evidence["by_phase"]["random"] == 20
+        verdicts.append((variant, result.verdict))
+
+    property_suite()
+    assert verdicts and all((v is Verdict.HOLDS) == (name == "true") for name, v in verdicts)
 
 
 # --------------------------------------------------------------------------- bad user claims

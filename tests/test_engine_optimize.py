@@ -32,6 +32,7 @@ from theorycheck import backend as xp
 from theorycheck import strategies as st
 from theorycheck.engine.claim import ClaimError, Param, claim
 from theorycheck.engine.optimize import (
+    NonDifferentiableProjection,
     NonFiniteObjective,
     Run,
     judge_characterization,
@@ -189,6 +190,37 @@ def test_minimize_accepts_explicit_starts_and_a_real_scalar_space():
     assert run.value == pytest.approx(-1.0, abs=1e-12)
 
 
+def _project_simplex(v):
+    """Euclidean projection onto the probability simplex (sort-based, Duchi et al. 2008)."""
+    u = np.sort(v)[::-1]
+    css = np.cumsum(u) - 1.0
+    k = np.nonzero(u - css / np.arange(1, len(v) + 1) > 0)[0][-1]
+    return np.maximum(v - css[k] / (k + 1), 0.0)
+
+
+def test_minimize_reaches_closed_form_minima_on_sets_with_boundaries():
+    # min <C, X> + 0.1 ||X||^2 = 0.1 ||X + 5C||^2 - 2.5 ||C||^2 over a convex set S is attained at
+    # the projection of -5C onto S: closed forms for the PSD cone (eigenvalues clipped; the
+    # projection through eigh has no derivative at the rank-deficient optimum, so projected
+    # descent takes over) and for the probability simplex.
+    rng = np.random.default_rng(0)
+    C = rng.standard_normal((4, 4))
+    C = (C + C.T) / 2
+    w, V = np.linalg.eigh(-5 * C)
+    X_star = (V * np.maximum(w, 0)) @ V.T
+    c = rng.standard_normal(5)
+    p_star = _project_simplex(-5 * c)
+    for space, coef, best in [(st.psd(4), C, X_star), (st.probability_vector(5), c, p_star)]:
+        Ct = torch.as_tensor(coef)
+        expected = float((coef * best).sum() + 0.1 * (best * best).sum())
+        runs = minimize(lambda X: xp.sum(Ct * X) + 0.1 * xp.sum(X * X), {"X": space}, starts=3,
+                        rng=np.random.default_rng(1))
+        for r in runs:
+            assert space.contains(r.inputs["X"])
+            assert r.value == pytest.approx(expected, abs=1e-7)
+            np.testing.assert_allclose(r.inputs["X"], best, atol=1e-4)
+
+
 def test_minimize_stops_at_a_past_deadline_after_one_start():
     runs = minimize(expsum_value, {"X": st.sphere(4, 3, 1.0)}, starts=5, rng=np.random.default_rng(0),
                     deadline=time.monotonic() - 1.0)
@@ -304,6 +336,12 @@ def test_multi_row_hessian_curvature_per_row_and_lanczos_agree():
     np.testing.assert_allclose(B_free @ H_free @ B_free.T, 2 * C, atol=1e-9)
 
 
+def test_tangent_hessian_says_when_the_projection_has_no_derivative():
+    # the PSD projection goes through eigh, whose derivative is undefined at repeated eigenvalues
+    with pytest.raises(NonDifferentiableProjection, match="repeated eigenvalues"):
+        tangent_hessian_min_eig(lambda X: xp.sum(X * X), {"X": np.eye(3)}, {"X": st.psd(3)})
+
+
 # --------------------------------------------------------------------------- uniqueness helpers
 
 
@@ -392,7 +430,7 @@ def test_optimum_judge_is_deterministic_for_a_seed():
 
 
 def test_evaluator_nan_becomes_a_claim_error():
-    c = make_optimum(lambda p: 0.0, value=lambda X: xp.log(xp.sum(X * 0.0)) * 0.0)
+    c = make_optimum(lambda p: 0.0, value=lambda X: xp.sum(X) * float("nan"))
     with pytest.raises(ClaimError, match="toy.optimum"):
         judge_optimum(context(c, examples=2))
 
@@ -478,6 +516,28 @@ def test_a_claimed_global_optimum_that_is_not_a_lower_bound_is_refuted():
     assert out.verdict is Verdict.REFUTED
     assert out.counterexample.lhs == pytest.approx(-1.5, abs=1e-12)
     assert "not a lower bound" in out.counterexample.note
+
+
+def test_landscape_with_unfinished_starts_is_inconclusive_not_holds():
+    # one optimiser step per start (the claim's `steps` param): nothing converges, nothing is decided
+    steps = Param("steps", 1, "optimiser steps per start", min=1)
+
+    @claim(id="toy.unfinished", cite=("wang2020",), kind="landscape", statement="x on the circle",
+           params=(steps,), inputs=lambda p, active: {"x": st.sphere(1, 2, 1.0)},
+           optimum=lambda p: -1.0, register=False)
+    def unfinished(x, *, p):
+        return -x[0, 0]
+
+    out = judge_landscape(context(unfinished, examples=8))
+    assert out.verdict is Verdict.INCONCLUSIVE
+    assert out.evidence["unconverged"] >= 1 and out.evidence["max_steps"] == 1
+
+
+def test_a_passed_deadline_stops_the_search_without_a_false_verdict():
+    c = make_optimum(lambda p: expsum_min(p.N), value=expsum_value)
+    out = judge_optimum(context(c, examples=8, deadline=time.monotonic() - 1.0))
+    assert out.evidence["stopped_by_deadline"] is True and out.evidence["n_starts"] == 1
+    assert out.verdict is Verdict.INCONCLUSIVE  # the one (unoptimised) start proves nothing
 
 
 # --------------------------------------------------------------------------- statistical
@@ -596,3 +656,13 @@ def test_judge_end_to_end_turns_a_raising_evaluator_into_a_claim_error():
     c = make_optimum(lambda p: 0.0, value=broken)
     with pytest.raises(ClaimError, match=r"toy.optimum.*ValueError.*boom"):
         judge(c, budget=Budget(seconds=30.0, examples=2))
+
+
+def test_statistical_judge_turns_a_nan_statistic_into_a_claim_error():
+    @claim(id="toy.nan-statistic", cite=("garrido2023",), kind="statistical", statement="log of zero",
+           inputs=lambda p, active: {"u": st.sphere(1, 3, 1.0)}, expected=lambda p: 0.0, register=False)
+    def nan_statistic(u, *, p):
+        return xp.sum(u) * float("nan")
+
+    with pytest.raises(ClaimError, match="toy.nan-statistic"):
+        judge_statistical(context(nan_statistic, examples=100))

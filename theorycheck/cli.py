@@ -134,18 +134,37 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(f"--{param.name}", dest=f"opt_{param.name}", default=None,
                                metavar=getattr(typ, "__name__", "VALUE").upper(), help="; ".join(bits))
         _add_run_options(p_fam)
-    p_all = fam_sub.add_parser("all", help="run every registered family with its defaults",
-                               description="Run every registered family with its default options.",
-                               epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_all = fam_sub.add_parser(
+        "all", help="run every registered family with its defaults and write a report folder",
+        description="Run every registered family with its default options (empirical claims only with "
+                    "--empirical), print a summary table and write results.json, report.md, report.html "
+                    "and references.bib into --out.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = p_all.add_argument_group("verify all options")
+    group.add_argument("--K", dest="opt_K", default=None, metavar="INT",
+                       help="number of classes, for every family that has a K option (default: each family's)")
+    group.add_argument("--empirical", action="store_true",
+                       help="also run the empirical claims (training runs: minutes)")
+    group.add_argument("--out", default="theorycheck-out", metavar="DIR",
+                       help="folder for results.json, report.md, report.html, references.bib, figures/ "
+                            "(default theorycheck-out)")
     _add_run_options(p_all)
+    for action in p_all._actions:  # a shared default per claim, derived from the number of claims
+        if action.dest == "budget":
+            action.help = ("time budget per judged claim, in seconds (default: "
+                           "150 s shared over the planned claims, between 0.5 and 5 s each)")
 
     p_report = sub.add_parser(
         "report", help="re-render a saved results.json without recomputing",
-        description="Render a results document written by --json as Markdown.",
+        description="Render a results document (written by --json or verify all) as Markdown or as "
+                    "self-contained HTML with figures.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_report.add_argument("results", metavar="RESULTS.json")
     p_report.add_argument("-o", "--output", default=None, metavar="PATH",
-                          help="write the Markdown report to PATH (default: print it)")
+                          help="write the report to PATH: HTML for .html/.htm, Markdown otherwise "
+                               "(default: print Markdown)")
+    p_report.add_argument("--format", dest="report_format", default=None, choices=("md", "html"),
+                          help="md or html (default: from the extension of -o, else md)")
     return parser
 
 
@@ -226,33 +245,43 @@ def _target_for(target: str, claim: Any, module_names: dict[int, str]) -> str:
     return f"{target}::{name}" if target.endswith(".py") else f"{target}:{name}"
 
 
-def _table_rows(doc: dict) -> list[tuple[str, str, str, str]]:
-    """One row per claim (id, verdict, key numbers, time), and one per ablation under it."""
-    from .report.markdown import format_number, summary_rows
+def _table_rows(doc: dict) -> list[tuple[str, ...]]:
+    """One row per claim (id, verdict, key numbers, time), and one per ablation under it.
 
+    A ``verify all`` document (``family == "all"``) gets the claim's family as a first column.
+    """
+    from .report.html import summary_table_rows
+    from .report.markdown import format_number
+
+    with_family = doc.get("family") == "all"
     rows = []
-    for claim, row in zip(doc.get("claims", []), summary_rows(doc)):
-        rows.append(row)
+    for claim, row in zip(doc.get("claims", []), summary_table_rows(doc)):
+        rows.append(row if with_family else row[1:])
         for abl in claim.get("ablations") or []:
             cx = abl.get("counterexample")
             numbers = f"margin={format_number(cx.get('margin'), 4)}" if isinstance(cx, dict) else ""
-            rows.append((f"  without {abl.get('dropped', '')}", str(abl.get("verdict", "")).upper(), numbers, ""))
+            abl_row = (f"  without {abl.get('dropped', '')}", str(abl.get("verdict", "")).upper(), numbers, "")
+            rows.append(("",) + abl_row if with_family else abl_row)
     return rows
 
 
 def _print_table(doc: dict, stream) -> None:
     rows = _table_rows(doc)
     header = ("claim", "verdict", "key numbers", "time")
+    if doc.get("family") == "all":
+        header = ("family",) + header
     if not rows:
         print("no claims were judged", file=stream)
         return
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(4)]
-    widths[2] = min(widths[2], 70)
+    n = len(header)
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(n)]
+    widths[n - 2] = min(widths[n - 2], 70)
 
     def fmt(row):
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]),
-                 (row[2] if len(row[2]) <= widths[2] else row[2][: widths[2] - 3] + "...").ljust(widths[2]),
-                 row[3].rjust(widths[3])]
+        cells = [row[i].ljust(widths[i]) for i in range(n - 2)]
+        key = row[n - 2]
+        cells.append((key if len(key) <= widths[n - 2] else key[: widths[n - 2] - 3] + "...").ljust(widths[n - 2]))
+        cells.append(row[n - 1].rjust(widths[n - 1]))
         return "  ".join(cells).rstrip()
 
     print(fmt(header), file=stream)
@@ -282,6 +311,13 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
     _print_table(doc, out)
     _print_counterexamples(doc, out)
     written = []
+    if getattr(args, "out", None):  # verify all: the report folder
+        from .report.html import write_report_folder
+
+        paths = write_report_folder(doc, args.out)
+        written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
+                                                            ("HTML", "html"), ("BibTeX", "bibtex"),
+                                                            ("figures", "figures")) if role in paths]
     if args.json_path:
         written.append(("JSON", write_json(doc, args.json_path)))
     if args.report_path:
@@ -376,7 +412,7 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Exception | None) -> int:
-    from .engine.families import RunResults, all_families, get_family, run_family
+    from .engine.families import all_families, get_family, run_family
 
     if load_error is not None:
         raise load_error
@@ -387,20 +423,14 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
     budget = _budget(args)
     command = "theorycheck " + shlex.join(argv)
     if args.family == "all":
-        merged: RunResults | None = None
-        for family in all_families():
-            part = run_family(family.name, {}, budget=budget, seed=seed, ablate=args.ablate, command=command)
-            if merged is None:
-                merged = part
-                merged.family = "all"
-            else:
-                merged.entries.extend(part.entries)
-                merged.references.update(part.references)
-        if merged is None:
+        from .engine.families import run_all
+
+        if not all_families():
             print("no claim families are registered", file=sys.stderr)
             return EXIT_OK
-        merged.options = {}
-        return _finish(merged, args)
+        results = run_all({"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None
+                          else None, seed=seed, ablate=args.ablate, empirical=args.empirical, command=command)
+        return _finish(results, args)
     family = get_family(args.family)
     options = {p.name: getattr(args, f"opt_{p.name}") for p in family.params
                if getattr(args, f"opt_{p.name}", None) is not None}
@@ -412,8 +442,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report.json_report import read_json
     from .report.markdown import render_markdown
 
+    fmt = args.report_format
+    if fmt is None:
+        fmt = "html" if args.output and args.output.lower().endswith((".html", ".htm")) else "md"
+    if args.output and os.path.isdir(args.output):
+        raise fail("-o", "theorycheck report", "a file path (it is a folder)", args.output)
     doc = read_json(args.results)
-    text = render_markdown(doc)
+    if fmt == "html":
+        from .report.html import render_html
+
+        text = render_html(doc)
+    else:
+        text = render_markdown(doc)
     if args.output:
         folder = os.path.dirname(os.path.abspath(args.output))
         os.makedirs(folder, exist_ok=True)

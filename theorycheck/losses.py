@@ -317,20 +317,18 @@ def _counts_like(counts: np.ndarray, like):
 def _self_masked_logits(Z, temperature: float):
     """(Z / tau, S) with S = Z Z^T / tau and -inf on the diagonal (k != i in every LSE).
 
-    torch: the -inf diagonal enters as the additive term of one ``addmm``, so the GEMM
-    writes the masked matrix directly -- no N x N copy for masking in the forward pass and
-    no masked gradient in the backward pass (this roughly halves supcon's cost at N=1024).
-    numpy/mpmath: the freshly computed product is masked in place.
+    The diagonal of the freshly computed product is overwritten in place. For torch this is
+    legal under autograd (the matmul's backward needs its inputs, not its output) and saves
+    the N x N copy an out-of-place mask would cost; its backward only zeroes the diagonal of
+    the incoming gradient, and it stays twice differentiable.
     """
     scaled = Z / _const(temperature, Z)
-    n = Z.shape[0]
-    if is_torch(Z):
-        self_mask = torch.zeros((n, n), dtype=Z.dtype, device=Z.device)
-        self_mask.fill_diagonal_(float("-inf"))
-        return scaled, torch.addmm(self_mask, scaled, Z.T)
     S = scaled @ Z.T
-    idx = np.arange(n)
-    S[idx, idx] = _neg_inf(S)
+    if is_torch(S):
+        S.fill_diagonal_(float("-inf"))
+    else:
+        idx = np.arange(S.shape[0])
+        S[idx, idx] = _neg_inf(S)
     return scaled, S
 
 
@@ -362,9 +360,11 @@ def _supcon_terms_full(Z, y: np.ndarray, temperature: float, variant: str):
     lse = xp.logsumexp(S, axis=-1)
     others = _class_sums(Z, inverse, class_sizes.shape[0]) - Z
     positive_sum = xp.sum(scaled * others, axis=1)
+    has_pos = counts > 0
+    if has_pos.all():  # the usual case: no anchor to zero out, skip the mask
+        return lse - positive_sum / _counts_like(counts, Z), counts
     attract = positive_sum / _counts_like(np.maximum(counts, 1), Z)
-    terms = _keep(lse - attract, counts > 0, 0.0)
-    return terms, counts
+    return _keep(lse - attract, has_pos, 0.0), counts
 
 
 def supcon(
@@ -538,24 +538,24 @@ def _enumerate_batches(N: int, b: int, batches: str, chunk_rows: int):
         yield np.asarray(block, dtype=np.int64).reshape(len(block), b)
 
 
-def _multinomial_weights(idx: np.ndarray, N: int, mp: bool):
-    """Number of ordered tuples with the multiset of each row: b! / prod_n m_n!."""
+def _multinomial_weights(idx: np.ndarray, mp: bool):
+    """Number of ordered tuples with the multiset of each (sorted) row: b! / prod_n m_n!.
+
+    In a sorted row, position j's rank r_j inside its run of equal indices runs 1..m_n,
+    so prod_j r_j = prod_n m_n! -- an O(rows * b) computation that never forms an
+    N-wide count matrix.
+    """
     rows, b = idx.shape
-    counts = np.zeros((rows, N), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(rows), b), idx.reshape(-1)), 1)
+    rank = np.ones((rows, b), dtype=np.int64)
+    for j in range(1, b):
+        rank[:, j] = np.where(idx[:, j] == idx[:, j - 1], rank[:, j - 1] + 1, 1)
     if mp:
-        fact = [math.factorial(k) for k in range(b + 1)]
-        out = np.empty(rows, dtype=object)
-        for r in range(rows):
-            denom = 1
-            for m in counts[r]:
-                denom *= fact[m]
-            out[r] = mpmath.mpf(fact[b] // denom)
-        return out
+        b_factorial = math.factorial(b)
+        return np.array([mpmath.mpf(b_factorial // math.prod(int(r) for r in row)) for row in rank], dtype=object)
     from scipy.special import gammaln
 
-    # log-space keeps b! / prod m! finite far beyond 170! and exact to ~1e-15 relative.
-    return np.exp(gammaln(b + 1) - gammaln(counts + 1).sum(axis=1))
+    # log space keeps b! / prod m! finite far beyond 170!, to ~1e-15 relative.
+    return np.exp(gammaln(b + 1) - np.log(rank).sum(axis=1))
 
 
 def _sample_batches(N: int, b: int, batches: str, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -699,7 +699,7 @@ def sc_loss(
     if method == "exact":
         parts = []
         for idx in _enumerate_batches(N, b, batches, chunk_rows):
-            weights = _multinomial_weights(idx, N, mp) if batches == "ordered" else None
+            weights = _multinomial_weights(idx, mp) if batches == "ordered" else None
             parts.append(_weighted_total(_batch_losses(Z, G, y, idx), weights))
         total = parts[0]
         for part in parts[1:]:

@@ -52,7 +52,7 @@ def _run_simplex(p, budget, seed):
     result = train(loss=p.loss, data=p.data, model=p.model, iterations=p.iterations, batch_size=p.batch_size,
                    rho=p.rho, weight_radius=p.weight_radius, balance=True, seed=int(seed),
                    eval_every=max(1, p.iterations // 4), max_seconds=max(0.5, 0.8 * seconds), figures=False,
-                   progress=False, threads=None)
+                   progress=False, threads=1)
     final = result.final
     K = final["num_classes"]
     target = -1.0 / (K - 1)
@@ -126,7 +126,7 @@ def _run_random_labels(p, budget, seed):
     result = run_random_labels(data=p.data, fractions=_parse_fractions(p.fractions), losses=("ce", "supcon"),
                                seeds=tuple(range(int(seed), int(seed) + p.repeats)), check_every=p.check_every,
                                max_iterations=p.max_iterations, max_samples=p.max_samples, batch_size=p.batch_size,
-                               time_budget=0.9 * seconds, rho=p.rho, threads=None)
+                               time_budget=0.9 * seconds, rho=p.rho, threads=1)
     fits = {}
     for loss, fit in result.fits.items():
         power, linear = fit.get("power") or {}, fit.get("linear") or {}

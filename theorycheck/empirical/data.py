@@ -352,30 +352,32 @@ def restricted_pickle_load(path: str | os.PathLike) -> Any:
         except UnsafePickleError:
             raise
         except Exception as exc:  # truncated or not a pickle at all
-            raise fail("path", "restricted_pickle_load", "a readable pickle file (official CIFAR python format)",
-                       f"{path} ({type(exc).__name__}: {exc})") from exc
+            raise fail("path", "restricted_pickle_load", "a readable pickle file (official CIFAR python format; "
+                       f"reading it failed with {type(exc).__name__}: {exc})", str(path)) from exc
 
 
 def _key(d: dict, name: str, path: Path) -> Any:
     for k in (name.encode(), name):
         if k in d:
             return d[k]
-    raise fail("path", "load_cifar", f"a CIFAR batch with the key {name!r}", f"{path} (keys: {sorted(map(str, d))})")
+    raise fail("path", "load_cifar", f"a CIFAR batch with the key {name!r} (its keys are {sorted(map(str, d))})",
+               str(path))
 
 
 def _read_cifar_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
     obj = restricted_pickle_load(path)
     if not isinstance(obj, dict):
-        raise fail("path", "load_cifar", "a CIFAR batch (a pickled dict)", f"{path} (holds {type(obj).__name__})")
+        raise fail("path", "load_cifar", f"a CIFAR batch (a pickled dict; this file holds a {type(obj).__name__})",
+                   str(path))
     data = _key(obj, "data", path)
     labels = _key(obj, label_key, path)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise fail("path", "load_cifar", "a CIFAR batch whose 'data' is a uint8 array of shape (n, 3072)",
-                   f"{path} ({type(data).__name__} {getattr(data, 'shape', '')})")
+        raise fail("path", "load_cifar", "a CIFAR batch whose 'data' is a uint8 array of shape (n, 3072) (here: "
+                   f"{type(data).__name__} {getattr(data, 'shape', '')} {getattr(data, 'dtype', '')})", str(path))
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != data.shape[0] or not np.issubdtype(labels.dtype, np.integer):
-        raise fail("path", "load_cifar", f"a CIFAR batch with one integer '{label_key}' per row of 'data'",
-                   f"{path} (labels shape {labels.shape}, data rows {data.shape[0]})")
+        raise fail("path", "load_cifar", f"a CIFAR batch with one integer '{label_key}' per row of 'data' (here: "
+                   f"{labels.shape} labels for {data.shape[0]} rows)", str(path))
     # rows are stored channel-major: 1024 red, 1024 green, 1024 blue values of a 32x32 image
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
@@ -417,12 +419,13 @@ def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = 
         label_key, meta_name, names_key = "fine_labels", "meta", "fine_label_names"
     missing = [n for n in names if not (root / n).is_file()]
     if missing:
-        raise fail("path", caller, f"a CIFAR-{num_classes} directory containing {', '.join(names)}",
-                   f"{root} (missing: {', '.join(missing)})")
+        raise fail("path", caller, f"a CIFAR-{num_classes} directory containing {', '.join(names)} "
+                   f"(missing: {', '.join(missing)})", str(root))
     xs, ys = zip(*(_read_cifar_batch(root / n, label_key) for n in names))
     x, y = np.concatenate(xs), np.concatenate(ys)
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise fail("path", caller, f"labels in [0, {num_classes})", f"{root} (labels {y.min()}..{y.max()})")
+        raise fail("path", caller, f"a CIFAR-{num_classes} set with labels in [0, {num_classes}) (found "
+                   f"{y.min()}..{y.max()})", str(root))
     class_names = None
     if (root / meta_name).is_file():
         meta = restricted_pickle_load(root / meta_name)
@@ -447,19 +450,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise fail("path", "read_idx", "a readable IDX file", f"{path} ({exc})") from exc
+        raise fail("path", "read_idx", f"a readable IDX file ({exc})", str(path)) from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise fail("path", "read_idx", "an IDX file (magic bytes 0 0 <dtype> <ndim>)", str(path))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise fail("path", "read_idx", "an IDX file with a complete header", f"{path} (truncated)")
+        raise fail("path", "read_idx", "an IDX file with a complete header (this one is truncated)", str(path))
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     count = int(np.prod(shape)) if ndim else 1
     if len(raw) - header != count * dtype.itemsize:
-        raise fail("path", "read_idx", f"an IDX file with {count} values of shape {shape}",
-                   f"{path} ({len(raw) - header} data bytes)")
+        raise fail("path", "read_idx", f"an IDX file with {count} values of shape {shape} (it has "
+                   f"{len(raw) - header} data bytes)", str(path))
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
@@ -488,14 +491,15 @@ def load_mnist(path: str | os.PathLike, *, train: bool = True) -> DataSet:
                    f"{prefix}-labels-idx1-ubyte (optionally .gz)", str(root))
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise fail("path", caller, "an images file of uint8 with 3 dimensions (n, rows, cols)",
-                   f"{images_path} (shape {images.shape}, dtype {images.dtype})")
+        raise fail("path", caller, f"an images file of uint8 with 3 dimensions (n, rows, cols) (here: shape "
+                   f"{images.shape}, dtype {images.dtype})", str(images_path))
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise fail("path", caller, "a labels file with one label per image",
-                   f"{labels_path} ({labels.shape[0] if labels.ndim else 0} labels, {images.shape[0]} images)")
+        raise fail("path", caller, f"a labels file with one label per image (here: "
+                   f"{labels.shape[0] if labels.ndim else 0} labels, {images.shape[0]} images)", str(labels_path))
     y = labels.astype(np.int64)
     if y.size and (y.min() < 0 or y.max() > 9):
-        raise fail("path", caller, "labels in [0, 10)", f"{labels_path} (labels {y.min()}..{y.max()})")
+        raise fail("path", caller, f"a labels file with labels in [0, 10) (found {y.min()}..{y.max()})",
+                   str(labels_path))
     return DataSet(f"mnist:{path}", images[:, None, :, :].copy(), y, 10, _MNIST_MEAN, _MNIST_STD,
                    [str(i) for i in range(10)])
 

@@ -197,14 +197,26 @@ def fit_power_law(fractions: Any, iterations: Any, *, confidence: float = 0.95) 
         out["alpha_se"] = float(math.sqrt(cov[2, 2])) if cov[2, 2] >= 0 else None
     except np.linalg.LinAlgError:
         out["alpha_se"] = None
-    # profile likelihood: {alpha : RSS(alpha) <= RSS_min (1 + F_{1,dof}(conf) / dof)}
+    # profile likelihood: {alpha : RSS(alpha) <= RSS_min (1 + F_{1,dof}(conf) / dof)}; the ends
+    # are found by root-finding between grid points (a narrow interval can fall between them)
     threshold = rss * (1.0 + stats.f.ppf(confidence, 1, dof) / dof)
-    if rss == 0.0:
-        threshold = 1e-12 * max(1.0, float(np.sum(t ** 2)))  # noise-free data: the interval is the point
-    inside = grid[rss_grid <= threshold]
-    low = float(inside.min()) if inside.size else alpha
-    high = float(inside.max()) if inside.size else alpha
-    low, high = min(low, alpha), max(high, alpha)
+    if rss <= 1e-24 * max(1.0, float(np.sum(t ** 2))):
+        out["alpha_ci"] = (alpha, alpha)  # noise-free data: the interval is the point
+        out["alpha_ci_bounded"] = True
+        return out
+    excess = lambda a: _profile_rss(p, t, a)[0] - threshold  # noqa: E731
+    below = grid[grid < alpha]
+    above = grid[grid > alpha]
+    low, high = float(grid[0]), float(grid[-1])
+    # walk outwards from the optimum to the first grid point outside the interval
+    for a in below[::-1]:
+        if excess(a) > 0:
+            low = float(optimize.brentq(excess, a, alpha, xtol=1e-10))
+            break
+    for a in above:
+        if excess(a) > 0:
+            high = float(optimize.brentq(excess, alpha, a, xtol=1e-10))
+            break
     out["alpha_ci"] = (low, high)
     out["alpha_ci_bounded"] = bool(low > grid[0] and high < grid[-1])
     return out

@@ -444,10 +444,12 @@ def evaluate(encoder: nn.Module, objective: nn.Module, data: DataSet, x: torch.T
 
     Two passes over the features (:class:`GeometryTracker`, then
     :class:`NearestClassMeanAgreement`). ``train_accuracy`` is the classifier's for CE and
-    CE-fix and the nearest-class-mean classifier's for SC. With ``full`` the loss gap is
-    added: CE against graf2021's bound at the current ||W||_F with rho the sphere radius
-    (or, unconstrained, the largest feature norm), SC against the closed-form minimum for
-    the batch distribution of training, estimated from ``sc_batches`` random batches.
+    CE-fix and the nearest-class-mean classifier's for SC. The loss gap is added: CE against
+    graf2021's bound at the current ||W||_F with rho the sphere radius (or, unconstrained,
+    the largest feature norm), SC against the closed-form minimum for the batch
+    distribution of training, estimated from ``sc_batches`` random batches. With
+    ``full=False`` only the train accuracy is measured (what the random-label experiment
+    needs; a class left without samples is then allowed).
     """
     was_training = encoder.training
     encoder.eval()
@@ -456,6 +458,8 @@ def evaluate(encoder: nn.Module, objective: nn.Module, data: DataSet, x: torch.T
     finally:
         encoder.train(was_training)
     W = objective.classifier.detach() if objective.has_classifier else None
+    if not full:
+        return _accuracy(features, y, data.num_classes, W, batch_size)
     tracker = GeometryTracker(data.num_classes, classifier=W)
     for start in range(0, features.shape[0], batch_size):
         tracker.update(features[start:start + batch_size], y[start:start + batch_size])
@@ -467,20 +471,46 @@ def evaluate(encoder: nn.Module, objective: nn.Module, data: DataSet, x: torch.T
     if not objective.has_classifier:
         out["train_accuracy"] = out["ncc_accuracy"]
     out["class_mean_cosines"] = class_mean_cosines(tracker.class_means()).tolist()
-    if full:
-        balanced = data.balanced
-        if objective.has_classifier:
-            rho = sphere_radius if sphere_radius is not None else tracker.max_norm
-            if rho > 0:
-                out.update(ce_loss_gap(out["ce_loss"], data.num_classes, rho, out["w_norm"], balanced=balanced))
-        else:
-            rho = objective.effective_radius
-            # features of a temperature-tau objective live on the unit sphere; graf2021's form
-            # has them on the sphere of radius 1/sqrt(tau)
-            mean, se = expected_batch_loss(features, y, sc_batch_size, replacement=replacement,
-                                           num_batches=sc_batches, seed=seed, radius=rho)
-            out.update(sc_loss_gap(mean, se, data.n, data.num_classes, sc_batch_size, rho,
-                                   replacement=replacement, balanced=balanced and data.n % data.num_classes == 0))
+    # the loss against its theoretical minimum
+    balanced = data.balanced
+    if objective.has_classifier:
+        rho = sphere_radius if sphere_radius is not None else tracker.max_norm
+        if rho > 0:
+            out.update(ce_loss_gap(out["ce_loss"], data.num_classes, rho, out["w_norm"], balanced=balanced))
+    else:
+        rho = objective.effective_radius
+        # features of a temperature-tau objective live on the unit sphere; graf2021's form
+        # has them on the sphere of radius 1/sqrt(tau)
+        mean, se = expected_batch_loss(features, y, sc_batch_size, replacement=replacement,
+                                       num_batches=sc_batches, seed=seed, radius=rho)
+        out.update(sc_loss_gap(mean, se, data.n, data.num_classes, sc_batch_size, rho,
+                               replacement=replacement, balanced=balanced and data.n % data.num_classes == 0))
+    return out
+
+
+def _accuracy(features: torch.Tensor, y: torch.Tensor, num_classes: int, W: torch.Tensor | None,
+              batch_size: int) -> dict[str, Any]:
+    """Train accuracy only: classifier argmax, or nearest class mean over the classes present.
+
+    Relabelled sets (random labels) can leave a class without samples; it then has no mean
+    and the nearest-class-mean rule chooses among the others.
+    """
+    counts = torch.bincount(y, minlength=num_classes).to(features.dtype)
+    sums = torch.zeros(num_classes, features.shape[1], dtype=features.dtype, device=features.device)
+    sums.index_add_(0, y, features)
+    present = counts > 0
+    means = sums[present] / counts[present, None]
+    classes = torch.nonzero(present)[:, 0]
+    correct_ncc = correct_w = 0
+    for start in range(0, features.shape[0], batch_size):
+        z, labels = features[start:start + batch_size], y[start:start + batch_size]
+        sq = (z * z).sum(1)[:, None] - 2.0 * z @ means.T + (means * means).sum(1)[None, :]
+        correct_ncc += int((classes[sq.argmin(dim=1)] == labels).sum())
+        if W is not None:
+            correct_w += int(((z @ W.to(z.dtype).T).argmax(dim=1) == labels).sum())
+    n = features.shape[0]
+    out = {"n": n, "num_classes": num_classes, "ncc_accuracy": correct_ncc / n}
+    out["train_accuracy"] = correct_w / n if W is not None else out["ncc_accuracy"]
     return out
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import importlib.metadata
+import math
 import platform as _platform
 import shlex
 import sys
@@ -54,6 +55,10 @@ __all__ = [
     "coerce_param_value",
     "run_family",
     "run_checks",
+    "run_all",
+    "plan_all",
+    "PlannedFamily",
+    "default_all_budget",
     "package_versions",
     "exit_code",
 ]
@@ -585,3 +590,174 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
     return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
                       command=command if command is not None else reproduce, family=family.name,
                       options={k: p[k] for k in family_option_names(family)})
+
+
+# --------------------------------------------------------------------------------------
+# Every family at once: ``theorycheck verify all``
+# --------------------------------------------------------------------------------------
+
+#: Wall-clock target of ``theorycheck verify all`` at its default budget (seconds on 2 CPU
+#: cores): the default per-claim budget is this total shared out over the planned claims.
+VERIFY_ALL_TARGET_SECONDS = 150.0
+#: Bounds of the default per-claim budget of ``verify all`` (the ``verify`` default is 5 s).
+VERIFY_ALL_CLAIM_SECONDS = (0.5, 5.0)
+
+
+@dataclass(frozen=True)
+class PlannedFamily:
+    """One family as ``verify all`` will run it: resolved options, the checks to judge, the
+    empirical claims left out (without ``empirical=True``) and the per-claim budget."""
+
+    family: Family
+    params: Any
+    checks: tuple
+    skipped: tuple = ()
+    budget: Any = None
+
+
+def _is_empirical(claim_id: Any) -> bool:
+    return str(getattr(_claim_of(claim_id), "kind", "")) == "empirical"
+
+
+def default_all_budget(n_checks: int, *, target_seconds: float = VERIFY_ALL_TARGET_SECONDS,
+                       bounds: tuple = VERIFY_ALL_CLAIM_SECONDS):
+    """The per-claim budget ``verify all`` uses when none is given.
+
+    ``target_seconds / n_checks``, rounded down to 0.1 s and clipped to ``bounds``: a
+    deterministic function of the number of planned claims (never of machine speed), so
+    the recorded ``--budget`` reproduces every verdict.
+
+    Examples
+    --------
+    >>> default_all_budget(10).seconds, default_all_budget(60).seconds, default_all_budget(1000).seconds
+    (5.0, 2.5, 0.5)
+    """
+    from .results import Budget
+
+    n_checks = check_int(n_checks, "n_checks", "default_all_budget", min_value=0)
+    lo, hi = bounds
+    seconds = hi if n_checks == 0 else min(hi, max(lo, math.floor(10 * target_seconds / n_checks) / 10))
+    return Budget(seconds=seconds)
+
+
+def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = False,
+             budget: Any = None, family_budgets: Mapping[str, Any] | None = None,
+             seed: int = 0, ablate: bool = False, names: Sequence[str] | None = None) -> list[PlannedFamily]:
+    """What ``verify all`` runs, without running it.
+
+    Parameters
+    ----------
+    options : dict, optional
+        Options given to ``verify all`` (``{"K": 10}``); each applies to every family that
+        has an option of that name and must be valid for each of them. A name no family
+        has is an error.
+    empirical : bool
+        Include claims of kind ``empirical`` (training runs). Without it they are left out
+        (listed in ``skipped``), and a family with nothing else is not run.
+    budget : Budget or float, optional
+        Per-claim budget. ``None``: :func:`default_all_budget` of the number of planned
+        claims, unless ``family_budgets`` names the family.
+    family_budgets : dict, optional
+        Family name -> per-claim budget (Budget or seconds) used when ``budget`` is None,
+        for a family whose claims need less (or more) than the shared default.
+    seed, ablate
+        Recorded in each claim's reproduce command.
+    names : sequence of str, optional
+        Families to run (default: every registered one).
+    """
+    from .results import Budget
+
+    caller = "theorycheck verify all"
+    options = {k: v for k, v in dict(options or {}).items() if v is not None}
+    families = [get_family(n) for n in names] if names is not None else all_families()
+    known = {p.name for fam in families for p in fam.params}
+    for key, value in options.items():
+        if key not in known:
+            listing = ", ".join(f"--{k}" for k in sorted(known)) or "none"
+            raise fail(key, caller, f"an option of at least one family ({listing})", value)
+    empirical = check_bool(empirical, "empirical", caller)
+    planned = []
+    for fam in families:
+        mine = {k: v for k, v in options.items() if k in family_option_names(fam)}
+        p = resolve_family_options(fam, mine)
+        checks, skipped = [], []
+        for item in fam.checks(p):
+            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
+                raise fail("checks", f"Family {fam.name!r}", "a list of (claim_id, params_dict) pairs", item)
+            claim_id, params = item
+            if not empirical and _is_empirical(claim_id):
+                skipped.append(getattr(claim_id, "id", claim_id))
+                continue
+            checks.append(Check(claim=claim_id, params=dict(params)))
+        planned.append(PlannedFamily(fam, p, tuple(checks), tuple(skipped)))
+    if budget is not None:
+        shared = Budget.coerce(budget)
+    else:
+        shared = default_all_budget(sum(len(pf.checks) for pf in planned))
+    out = []
+    for pf in planned:
+        own = shared
+        if budget is None and family_budgets and pf.family.name in family_budgets:
+            own = Budget.coerce(family_budgets[pf.family.name])
+        reproduce = verify_command(pf.family, pf.params, seed=seed, budget=own, ablate=ablate)
+        checks = tuple(Check(claim=c.claim, params=c.params, reproduce=reproduce) for c in pf.checks)
+        out.append(PlannedFamily(pf.family, pf.params, checks, pf.skipped, own))
+    return out
+
+
+def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
+            ablate: bool = False, empirical: bool = False, progress: Any = None, command: str | None = None,
+            family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None) -> RunResults:
+    """Run every registered family (``theorycheck verify all``) into one :class:`RunResults`.
+
+    Parameters are those of :func:`plan_all`, plus ``progress`` and ``command`` as in
+    :func:`run_checks`. Each claim entry keeps its ``family`` and the ``verify`` command
+    that reproduces its family's run; the document's ``family`` is ``"all"`` and its
+    ``options`` record the options given, ``empirical``, the families run and the
+    empirical claims left out.
+
+    Examples
+    --------
+    >>> res = run_all(names=[])      # no family: an empty, valid document
+    >>> res.family, len(res.entries)
+    ('all', 0)
+    """
+    from ..progress import Progress
+    from .results import Budget
+
+    seed = check_int(seed, "seed", "run_all", min_value=0)
+    plans = plan_all(options, empirical=empirical, budget=budget, family_budgets=family_budgets, seed=seed,
+                     ablate=ablate, names=names)
+    total = sum(len(pf.checks) for pf in plans)
+    expected = sum(len(pf.checks) * (pf.budget.seconds or 0.0) for pf in plans)
+    if isinstance(progress, Progress):
+        bar, own_bar = progress, False
+    else:
+        bar = Progress(max(total, 1), enabled=None if progress is None else bool(progress),
+                       expected_seconds=expected or None)
+        own_bar = True
+    entries: list[RunEntry] = []
+    references: dict = {}
+    started = _now()
+    try:
+        for pf in plans:
+            if not pf.checks:
+                continue
+            part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
+                              command=command, family=pf.family.name,
+                              options={k: pf.params[k] for k in family_option_names(pf.family)})
+            entries.extend(part.entries)
+            for key, ref in part.references.items():
+                references.setdefault(key, ref)
+    finally:
+        if own_bar:
+            bar.close()
+    if command is None:
+        command = "theorycheck " + shlex.join(sys.argv[1:])
+    shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
+    given = {k: v for k, v in dict(options or {}).items() if v is not None}
+    run_options = {**given, "empirical": bool(empirical),
+                   "families": [pf.family.name for pf in plans if pf.checks],
+                   "skipped_empirical": [cid for pf in plans for cid in pf.skipped]}
+    return RunResults(entries=entries, seed=seed, command=command, started=started,
+                      budget=_budget_dict(shared), references=references, family="all", options=run_options)

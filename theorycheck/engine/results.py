@@ -307,6 +307,12 @@ class Counterexample:
         importable = (module and qualname and module not in ("__main__", "?") and "<" not in qualname
                       and "." not in qualname)
         if importable:
+            # the module attribute must be the Claim itself (not a bare function wrapped later)
+            import sys
+
+            loaded = sys.modules.get(module)
+            importable = loaded is not None and isinstance(getattr(loaded, qualname, None), Claim)
+        if importable:
             lines.append(f"from {module} import {qualname} as claim")
         else:
             lines.append("from theorycheck.engine import registry")

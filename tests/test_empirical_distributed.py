@@ -1,0 +1,148 @@
+"""DDP with the gradient-correct all-gather: 2 processes (gloo, CPU) == 1 process on the global batch.
+
+Two processes are spawned with torch.multiprocessing on a free port of 127.0.0.1. Each
+builds the same float64 model, takes its half of one global batch, runs the training
+module (the code path ``theorycheck train`` uses) under DistributedDataParallel and
+back-propagates. Rank 0's loss and parameter gradients must equal those of one process
+on the whole batch. The same workers also show the pitfall the module documents: with a
+plain (non-differentiable) all_gather the gradient comes out divided by the number of
+processes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from theorycheck.empirical.distributed import (
+    DistributedContext,
+    _all_gather_without_grad,
+    all_gather_with_grad,
+    free_port,
+    local_slice,
+)
+from theorycheck.empirical.models import build_encoder
+from theorycheck.empirical.objectives import make_objective
+from theorycheck.empirical.train import TrainingModule
+
+WORLD = 2
+GLOBAL_BATCH = 12
+
+
+def _module(loss: str) -> TrainingModule:
+    torch.manual_seed(0)
+    objective, radius = make_objective(loss, 3, 5, rho=1.5, seed=0)
+    encoder = build_encoder("mlp", (4,), 5, radius=radius, hidden=(8,))
+    return TrainingModule(encoder, objective).double()
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(GLOBAL_BATCH, 4, generator=gen, dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 2, 1, 0, 0, 1, 2])
+    return x, y
+
+
+def _grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: p.grad.detach().clone() for name, p in module.named_parameters() if p.grad is not None}
+
+
+def _worker(rank: int, port: int, out_dir: str) -> None:
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    try:
+        context = DistributedContext(rank, WORLD, rank, "gloo")
+        x, y = _batch()
+        xs, ys = local_slice(x, context), local_slice(y, context)
+        results = {}
+        for loss_name in ("supcon", "ce"):
+            module = _module(loss_name)
+            ddp = torch.nn.parallel.DistributedDataParallel(module)
+            loss = ddp(xs, ys)
+            loss.backward()
+            results[loss_name] = (float(loss.detach()), _grads(module))
+        # the pitfall: a plain all_gather, then the usual DDP averaging of gradients
+        module = _module("supcon")
+        features = module.encoder(xs)
+        gathered = _all_gather_without_grad(features)
+        labels = torch.cat([local_slice(y, DistributedContext(r, WORLD)) for r in range(WORLD)])
+        naive_loss = module.objective(gathered, labels)
+        naive_loss.backward()
+        for p in module.parameters():
+            dist.all_reduce(p.grad)
+            p.grad /= WORLD
+        results["naive"] = (float(naive_loss.detach()), _grads(module))
+        # the gathered tensor is the global batch in rank order, differentiable w.r.t. the local rows
+        probe = torch.arange(3.0, dtype=torch.float64).reshape(1, 3).repeat(2, 1) + 10 * rank
+        probe.requires_grad_(True)
+        everything = all_gather_with_grad(probe)
+        (everything * torch.arange(1.0, 5.0, dtype=torch.float64)[:, None]).sum().backward()
+        results["probe"] = (everything.detach(), probe.grad.detach())
+        with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as fh:
+            pickle.dump(results, fh)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.fixture(scope="module")
+def two_process_results(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("ddp")
+    mp.spawn(_worker, args=(free_port(), str(out_dir)), nprocs=WORLD, join=True)
+    results = []
+    for rank in range(WORLD):
+        with open(out_dir / f"rank{rank}.pkl", "rb") as fh:
+            results.append(pickle.load(fh))
+    return results
+
+
+@pytest.mark.parametrize("loss_name", ["supcon", "ce"])
+def test_two_processes_equal_one_process_on_the_global_batch(two_process_results, loss_name):
+    module = _module(loss_name)
+    x, y = _batch()
+    loss = module(x, y)
+    loss.backward()
+    reference = _grads(module)
+    assert set(reference) == {n for n, _ in module.named_parameters()}  # W too for CE
+    for rank_results in two_process_results:
+        got_loss, got_grads = rank_results[loss_name]
+        if loss_name == "supcon":
+            # every process computes the loss of the whole gathered batch
+            assert got_loss == pytest.approx(float(loss.detach()), rel=1e-12)
+        assert set(got_grads) == set(reference)
+        for name, grad in reference.items():
+            torch.testing.assert_close(got_grads[name], grad, rtol=1e-10, atol=1e-12)
+
+
+def test_plain_all_gather_divides_the_gradient_by_the_number_of_processes(two_process_results):
+    module = _module("supcon")
+    x, y = _batch()
+    module(x, y).backward()
+    reference = _grads(module)
+    got_loss, got_grads = two_process_results[0]["naive"]
+    name = "encoder.backbone.net.0.weight"
+    assert not torch.allclose(got_grads[name], reference[name])
+    for key, grad in reference.items():
+        torch.testing.assert_close(got_grads[key], grad / WORLD, rtol=1e-10, atol=1e-12)
+
+
+def test_gather_with_grad_returns_rank_ordered_rows_and_summed_gradients(two_process_results):
+    for rank, res in enumerate(two_process_results):
+        gathered, grad = res["probe"]
+        expected = torch.cat([torch.arange(3.0, dtype=torch.float64).repeat(2, 1) + 10 * r for r in range(WORLD)])
+        torch.testing.assert_close(gathered, expected)
+        # d/d(row j) of sum_i c_i rows_i is c_j; every process computed it, the backward sums them
+        weights = torch.arange(1.0, 5.0, dtype=torch.float64)[2 * rank:2 * rank + 2]
+        torch.testing.assert_close(grad, WORLD * weights[:, None].expand(2, 3))
+
+
+def test_outside_a_process_group_gathering_is_the_identity():
+    t = torch.randn(3, 2, requires_grad=True)
+    assert all_gather_with_grad(t) is t
+    assert 1024 <= free_port() <= 65535

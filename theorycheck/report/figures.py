@@ -1,0 +1,666 @@
+"""Figures of a results document (matplotlib, Agg, PNG), drawn from its evidence alone.
+
+Every figure is built from the JSON results document (``RunResults.to_dict()`` or a file
+read by :func:`theorycheck.report.json_report.read_json`): nothing is recomputed and no
+claim needs to be importable, so ``theorycheck report results.json`` re-draws exactly the
+figures of the run. Figures are made with ``matplotlib.figure.Figure`` directly (no pyplot
+state, no display) and rendered to PNG with fixed size, resolution and metadata, so the
+same document gives byte-identical images.
+
+All figures are readable in black and white: curves differ by line style and marker,
+reference values (a closed-form minimum, -1/(K-1), the trivial bound) are dashed black
+lines with a label, and filled areas are hatched.
+
+Which figure is drawn depends on which evidence keys a claim's entry carries:
+
+=========================  =====================================================  =====================
+figure                     evidence it reads                                      scope
+=========================  =====================================================  =====================
+``traces``                 ``traces`` (objective per step, one list per start)    one per claim
+                           and ``claimed_optimum`` (optimum/characterization/
+                           landscape kinds; written by the engine)
+``class-means``            ``class_means`` (K x h), or ``best_inputs`` / a         one per claim
+                           counterexample's inputs holding ``Z`` (N x h) and
+                           ``y`` (N labels)
+``ufm-success``            ``global_fraction`` (landscape) of entries with a       all claims
+                           dimension parameter ``d``/``h``/``M``, or
+                           ``success_by_dimension`` ({d: fraction})
+``imbalance-angles``       ``imbalance_angles``: list of {"R", "maj_maj",          all claims
+                           "min_min", "maj_min" [, "tau"]} (cosines), or entries
+                           with a ratio parameter ``R`` and those evidence keys
+``informativeness``        ``informative_fraction`` (inequalities with a trivial  all claims
+                           bound; engine), and ``informative_samples``
+                           ([[rhs, trivial], ...]) where present
+``random-labels``          ``rows`` ({"loss", "fraction", "iterations"}) and      one per claim
+                           ``fits`` (empirical random-label claim)
+``training``               ``history`` ({"iteration", "cos_mean", ...}) and       one per claim
+                           ``target_cos`` (empirical simplex claim)
+=========================  =====================================================  =====================
+
+Examples
+--------
+>>> doc = {"claims": [{"id": "demo.opt", "verdict": "HOLDS", "kind": "optimum", "params": {},
+...        "evidence": {"claimed_optimum": 1.0, "traces": [[3.0, 1.5, 1.0], [2.0, 1.0]]}}]}
+>>> [f.name for f in report_figures(doc)]
+['traces-demo.opt']
+>>> report_figures(doc)[0].png[:4] == b"\\x89PNG"
+True
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "ReportFigure",
+    "report_figures",
+    "figures_by_claim",
+    "write_figures",
+    "FIGURE_BUILDERS",
+    "figure_traces",
+    "figure_class_means",
+    "figure_ufm_success",
+    "figure_imbalance_angles",
+    "figure_informativeness",
+    "figure_random_labels",
+    "figure_training",
+]
+
+#: (line style, marker) pairs: the curves of one figure differ without colour.
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"), ((0, (1, 1)), "P"),
+          ((0, (3, 1, 1, 1, 1, 1)), "X"), ((0, (5, 5)), "*")]
+GREYS = ["0.0", "0.4", "0.6", "0.25", "0.5", "0.15", "0.7", "0.35"]
+DPI = 90
+#: Dimension-like parameter names (the x axis of the UFM success figure), first match wins.
+DIMENSION_PARAMS = ("d", "h", "M", "dim")
+#: Ratio-like parameter names (the x axis of the imbalance figure), first match wins.
+RATIO_PARAMS = ("R", "ratio", "imbalance")
+ANGLE_KEYS = (("maj_maj", "majority-majority"), ("min_min", "minority-minority"),
+              ("maj_min", "majority-minority"))
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A rendered figure: a stable ``name`` (also its file name), a caption, the ids of the
+    claims it illustrates (empty for a figure over all claims), the position of the claim
+    entry it belongs to in ``doc["claims"]`` (``None`` for a figure over all claims) and the
+    PNG bytes."""
+
+    name: str
+    title: str
+    caption: str
+    claim_ids: tuple
+    png: bytes
+    claim_index: int | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.png"
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+def _new_figure(width: float = 7.0, height: float = 3.4, ncols: int = 1, projection: str | None = None):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    if projection is not None:
+        return fig, fig.add_subplot(1, 1, 1, projection=projection)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
+def _png(fig) -> bytes:
+    """PNG bytes with fixed resolution and metadata (no software version): deterministic."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from a JSON value (numbers and "inf"/"nan" strings), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return None
+
+
+def _float_list(values: Any) -> list[float]:
+    if not isinstance(values, list):
+        return []
+    out = [_number(v) for v in values]
+    return [v for v in out if v is not None]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-") or "figure"
+
+
+def _params_text(params: Mapping[str, Any] | None, skip: Iterable[str] = ()) -> str:
+    if not params:
+        return ""
+    skip = set(skip)
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in skip)
+
+
+def _label(claim: Mapping[str, Any], skip: Iterable[str] = ()) -> str:
+    params = _params_text(claim.get("params"), skip)
+    return f"{claim.get('id', '')}" + (f" ({params})" if params else "")
+
+
+def _line(ax, x, y, i: int, label: str, *, markevery: int | None = None, **kwargs) -> None:
+    ls, marker = STYLES[i % len(STYLES)]
+    ax.plot(x, y, linestyle=ls, marker=marker, markersize=4, color=GREYS[i % len(GREYS)], label=label,
+            markevery=markevery or max(1, len(x) // 10), **kwargs)
+
+
+def _evidence(claim: Mapping[str, Any]) -> Mapping[str, Any]:
+    ev = claim.get("evidence")
+    return ev if isinstance(ev, Mapping) else {}
+
+
+# --------------------------------------------------------------------------------------
+# Per-claim figures
+# --------------------------------------------------------------------------------------
+
+def figure_traces(claim: Mapping[str, Any]):
+    """Objective value along each optimisation start against the claimed (closed-form) minimum.
+
+    Left: the values, with the claimed minimum as a dashed line. Right: the gap
+    ``value - minimum`` on a log scale (absolute value; starts that go below the minimum
+    are drawn with hollow markers), which shows the rate of convergence.
+    Returns ``None`` when the evidence has no ``traces`` / ``claimed_optimum``.
+    """
+    ev = _evidence(claim)
+    optimum = _number(ev.get("claimed_optimum"))
+    traces = [t for t in (_float_list(t) for t in (ev.get("traces") or [])) if t] if isinstance(
+        ev.get("traces"), list) else []
+    if optimum is None or not traces:
+        return None
+    fig, (left, right) = _new_figure(9.0, 3.4, ncols=2)
+    for i, trace in enumerate(traces[:8]):
+        steps = np.arange(len(trace))
+        _line(left, steps, trace, i, f"start {i + 1}" if i < 6 else None)
+        gap = np.asarray(trace) - optimum
+        below = gap < 0
+        ls, marker = STYLES[i % len(STYLES)]
+        right.plot(steps, np.maximum(np.abs(gap), 1e-16), linestyle=ls, marker=marker, markersize=3,
+                   markevery=max(1, len(steps) // 8), color=GREYS[i % len(GREYS)])
+        if below.any():
+            right.plot(steps[below], np.maximum(np.abs(gap[below]), 1e-16), linestyle="none", marker=marker,
+                       markerfacecolor="none", markeredgecolor="black", markersize=5)
+    left.axhline(optimum, color="black", linestyle="--", linewidth=1.2, label=f"claimed minimum {optimum:.6g}")
+    lo = min(min(t) for t in traces)
+    hi = max(max(t) for t in traces)
+    if hi > lo:  # do not let one far-away start flatten the approach to the minimum
+        top = min(hi, optimum + 4 * max(np.median([t[0] for t in traces]) - optimum, 1e-12))
+        left.set_ylim(min(lo, optimum) - 0.05 * (top - min(lo, optimum)) - 1e-12, top)
+    left.set_xlabel("recorded point (evenly spaced over the run)")
+    left.set_ylabel("objective")
+    left.legend(fontsize=7)
+    right.set_yscale("log")
+    right.set_xlabel("recorded point (evenly spaced over the run)")
+    right.set_ylabel("|objective - claimed minimum|")
+    right.set_title("gap (hollow: below the claimed minimum)", fontsize=8)
+    more = " (first 8 drawn)" if len(traces) > 8 else ""
+    fig.suptitle(f"{claim.get('id', '')}: optimisation from {len(traces)} starts{more}\n"
+                 f"{_params_text(claim.get('params'))}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _class_means(claim: Mapping[str, Any]) -> tuple[np.ndarray | None, str]:
+    """Class means to draw, and where they come from."""
+    ev = _evidence(claim)
+    means = ev.get("class_means")
+    if isinstance(means, list) and means and all(isinstance(r, list) for r in means):
+        try:
+            arr = np.asarray([[float(v) for v in r] for r in means], dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.ndim == 2 and arr.shape[0] >= 2 and np.isfinite(arr).all():
+            return arr, "class means of the best point found"
+    cx = claim.get("counterexample")
+    for inputs, source in ((ev.get("best_inputs"), "class means of the best point found"),
+                           (cx.get("inputs") if isinstance(cx, Mapping) else None,
+                            "class means of the counterexample")):
+        means = _means_of_inputs(inputs)
+        if means is not None:
+            return means, source
+    return None, ""
+
+
+def _means_of_inputs(inputs: Any) -> np.ndarray | None:
+    """Class means of inputs holding ``Z`` (N x h rows) and ``y`` (N integer labels)."""
+    if not (isinstance(inputs, Mapping) and isinstance(inputs.get("Z"), list) and isinstance(inputs.get("y"), list)):
+        return None
+    try:
+        Z = np.asarray(inputs["Z"], dtype=float)
+        y = np.asarray(inputs["y"])
+    except (TypeError, ValueError):
+        return None
+    if not (Z.ndim == 2 and y.ndim == 1 and len(y) == Z.shape[0] and np.issubdtype(y.dtype, np.integer)
+            and np.isfinite(Z).all()):
+        return None
+    labels = np.unique(y)
+    if len(labels) < 2:
+        return None
+    return np.stack([Z[y == k].mean(axis=0) for k in labels])
+
+
+def _nearest_simplex(means: np.ndarray) -> np.ndarray:
+    """The regular simplex (radius = mean norm of the means) closest to ``means`` after an
+    orthogonal Procrustes alignment; same shape as ``means``."""
+    K, h = means.shape
+    radius = float(np.mean(np.linalg.norm(means, axis=1))) or 1.0
+    # rows of the centred identity scaled to the radius: a regular simplex in R^K
+    base = np.eye(K) - 1.0 / K
+    base *= radius / np.linalg.norm(base[0])
+    # express it in K-1 (or h) dimensions, then rotate onto the means
+    u, s, vt = np.linalg.svd(base)
+    coords = (u * s)[:, : min(K - 1, h)]
+    padded = np.zeros((K, h))
+    padded[:, : coords.shape[1]] = coords
+    m, _, n = np.linalg.svd(padded.T @ means)
+    return padded @ (m @ n)
+
+
+def figure_class_means(claim: Mapping[str, Any]):
+    """Class means projected to 2D (3D for K = 4) against the nearest regular simplex.
+
+    The projection is onto the top principal directions of the means (exact when they
+    span at most 2 (3) dimensions, e.g. K = 3 (4) means of a centred simplex); the simplex
+    is Procrustes-aligned to the means and drawn with hollow markers and dashed edges.
+    """
+    means, source = _class_means(claim)
+    if means is None:
+        return None
+    K, h = means.shape
+    target = _nearest_simplex(means)
+    centre = means.mean(axis=0)
+    _, _, vt = np.linalg.svd(means - centre)
+    dims = 3 if (K == 4 and h >= 3) else 2
+    basis = vt[:dims].T if vt.shape[0] >= dims else np.eye(h)[:, :dims]
+    if basis.shape[1] < dims:
+        dims = basis.shape[1]
+    P, T = means @ basis, target @ basis
+    if dims == 3:
+        fig, ax = _new_figure(5.0, 4.6, projection="3d")
+    else:
+        fig, ax = _new_figure(5.0, 4.6)
+        if dims == 1:
+            P, T = np.c_[P, np.zeros(K)], np.c_[T, np.zeros(K)]
+            dims = 2
+    edge_pairs = [(a, b) for a in range(K) for b in range(a + 1, K)] if K <= 8 else []
+    for a, b in edge_pairs:
+        ax.plot(*[T[[a, b], j] for j in range(dims)], color="0.5", linestyle="--", linewidth=0.8)
+    ax.scatter(*[T[:, j] for j in range(dims)], s=80, facecolors="none", edgecolors="black", marker="o",
+               label="regular simplex (aligned)")
+    ax.scatter(*[P[:, j] for j in range(dims)], s=30, color="black", marker="x", label=source)
+    ax.scatter(*[[0.0]] * dims, s=20, color="0.4", marker="+", label="origin")
+    cosines = (means @ means.T) / np.outer(np.linalg.norm(means, axis=1), np.linalg.norm(means, axis=1))
+    off = cosines[~np.eye(K, dtype=bool)]
+    ax.set_title(f"{claim.get('id', '')}\n{_params_text(claim.get('params'))}\n"
+                 f"K={K}: cos between means in [{off.min():.3f}, {off.max():.3f}], "
+                 f"simplex -1/(K-1) = {-1.0 / (K - 1):.3f}", fontsize=8)
+    ax.legend(fontsize=7, loc="best")
+    if dims == 2:
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xlabel("principal direction 1")
+        ax.set_ylabel("principal direction 2")
+    fig.tight_layout()
+    return fig
+
+
+def figure_random_labels(claim: Mapping[str, Any]):
+    """Iterations to fit against the flipped fraction (reuses the empirical module's plot)."""
+    ev = _evidence(claim)
+    rows = ev.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, Mapping) and "loss" in r and "fraction" in r
+                                                          for r in rows):
+        return None
+    fig, ax = _new_figure(6.0, 4.0)
+    losses = sorted({str(r["loss"]) for r in rows})
+    fits = ev.get("fits") if isinstance(ev.get("fits"), Mapping) else {}
+    for i, loss in enumerate(losses):
+        ls, marker = STYLES[i % len(STYLES)]
+        colour = GREYS[i % len(GREYS)]
+        pts = sorted((_number(r.get("fraction")), _number(r.get("iterations"))) for r in rows
+                     if str(r["loss"]) == loss and _number(r.get("iterations")) is not None)
+        alpha = _number((fits.get(loss) or {}).get("alpha")) if isinstance(fits.get(loss), Mapping) else None
+        label = f"{loss}" + (f" (fitted exponent {alpha:.2f})" if alpha is not None else "")
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=ls, marker=marker, color=colour, label=label)
+        censored = [(_number(r.get("fraction")), _number(r.get("max_iterations"))) for r in rows
+                    if str(r["loss"]) == loss and _number(r.get("iterations")) is None
+                    and _number(r.get("max_iterations")) is not None]
+        if censored:
+            ax.scatter([c[0] for c in censored], [c[1] for c in censored], marker=marker, facecolors="none",
+                       edgecolors=colour, label=f"{loss}: not fitted within the cap")
+    ax.set_xlabel("fraction of flipped labels p")
+    ax.set_ylabel("iterations until 100% train accuracy")
+    ax.set_title(f"{claim.get('id', '')}: CE linear, SC superlinear?", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def figure_training(claim: Mapping[str, Any]):
+    """Class-mean cosine over training against -1/(K-1) (empirical simplex claim)."""
+    ev = _evidence(claim)
+    history = ev.get("history")
+    target = _number(ev.get("target_cos"))
+    if not isinstance(history, list) or not history or target is None:
+        return None
+    it = [_number(r.get("iteration")) for r in history if isinstance(r, Mapping)]
+    fig, (left, right) = _new_figure(9.0, 3.4, ncols=2)
+    drawn = False
+    for i, (key, label) in enumerate((("cos_mean", "mean class-mean cosine"),)):
+        pts = [(x, _number(r.get(key))) for x, r in zip(it, history) if x is not None and _number(r.get(key)) is not None]
+        if pts:
+            _line(left, [p[0] for p in pts], [p[1] for p in pts], i, label)
+            drawn = True
+    dev = [(x, _number(r.get("cos_max_dev"))) for x, r in zip(it, history)
+           if x is not None and _number(r.get("cos_max_dev")) is not None]
+    if dev:
+        _line(left, [p[0] for p in dev], [target + p[1] for p in dev], 1, "-1/(K-1) + worst |cos + 1/(K-1)|")
+        drawn = True
+    left.axhline(target, color="black", linestyle="--", linewidth=1.2, label=f"-1/(K-1) = {target:.4f}")
+    left.set_xlabel("iteration")
+    left.set_ylabel("cosine")
+    left.legend(fontsize=7)
+    for i, (key, label) in enumerate((("nc1", "NC1"), ("sc_gap", "SC loss - minimum"), ("ce_gap", "CE loss - bound"))):
+        pts = [(x, _number(r.get(key))) for x, r in zip(it, history)
+               if x is not None and (_number(r.get(key)) or 0) > 0]
+        if pts:
+            _line(right, [p[0] for p in pts], [p[1] for p in pts], i, label)
+            drawn = True
+    if not drawn:
+        return None
+    if right.lines:
+        right.set_yscale("log")
+        right.legend(fontsize=7)
+    right.set_xlabel("iteration")
+    right.set_title("collapse measures (0 at the simplex)", fontsize=8)
+    fig.suptitle(f"{_label(claim)}: training geometry", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Figures over several claims
+# --------------------------------------------------------------------------------------
+
+def _dimension_of(params: Mapping[str, Any]) -> tuple[str, float] | None:
+    for name in DIMENSION_PARAMS:
+        value = _number(params.get(name)) if isinstance(params, Mapping) else None
+        if value is not None:
+            return name, value
+    return None
+
+
+def figure_ufm_success(claims: Sequence[Mapping[str, Any]]):
+    """Fraction of optimisation starts that reach the global minimum, per dimension d.
+
+    One curve per claim id (and per setting of its other parameters). Points come from
+    landscape entries (``global_fraction``, with a dimension parameter) and from
+    ``success_by_dimension`` evidence (``{d: fraction}`` or a list of ``{"d", "fraction"}``).
+    """
+    series: dict[str, dict[float, float]] = {}
+    dim_name = "d"
+    for claim in claims:
+        ev = _evidence(claim)
+        sweep = ev.get("success_by_dimension")
+        if isinstance(sweep, Mapping):
+            pts = {float(k): _number(v) for k, v in sweep.items() if _number(k) is not None}
+        elif isinstance(sweep, list):
+            pts = {_number(r.get("d")): _number(r.get("fraction")) for r in sweep if isinstance(r, Mapping)}
+        else:
+            pts = {}
+        pts = {k: v for k, v in pts.items() if k is not None and v is not None}
+        if pts:
+            series.setdefault(_label(claim), {}).update(pts)
+            continue
+        frac = _number(ev.get("global_fraction"))
+        dim = _dimension_of(claim.get("params") or {})
+        if str(claim.get("kind", "")) == "landscape" and frac is not None and dim is not None:
+            dim_name = dim[0]
+            series.setdefault(_label(claim, skip=(dim[0],)), {})[dim[1]] = frac
+    if not series:
+        return None
+    fig, ax = _new_figure(6.5, 3.6)
+    for i, (label, pts) in enumerate(sorted(series.items())):
+        xs = sorted(pts)
+        _line(ax, xs, [pts[x] for x in xs], i, label, markevery=1)
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="every start reaches the minimum")
+    ax.set_ylim(-0.05, 1.08)
+    ax.set_xlabel(f"dimension {dim_name}")
+    ax.set_ylabel("fraction of starts at the global minimum")
+    ax.set_title("landscape: success fraction per dimension", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _angle_rows(claim: Mapping[str, Any]) -> list[dict]:
+    ev = _evidence(claim)
+    rows = []
+    sweep = ev.get("imbalance_angles")
+    if isinstance(sweep, list):
+        for r in sweep:
+            if isinstance(r, Mapping) and _number(r.get("R")) is not None:
+                rows.append({"R": _number(r["R"]), "tau": _number(r.get("tau")),
+                             **{k: _number(r.get(k)) for k, _ in ANGLE_KEYS}})
+    else:
+        params = claim.get("params") or {}
+        ratio = next((_number(params.get(n)) for n in RATIO_PARAMS if _number(params.get(n)) is not None), None)
+        if ratio is not None and any(_number(ev.get(k)) is not None for k, _ in ANGLE_KEYS):
+            rows.append({"R": ratio, "tau": _number(params.get("tau")),
+                         **{k: _number(ev.get(k)) for k, _ in ANGLE_KEYS}})
+    return rows
+
+
+def figure_imbalance_angles(claims: Sequence[Mapping[str, Any]]):
+    """Cosines between class means (majority-majority, minority-minority, majority-minority)
+    against the imbalance ratio R, one line style per pair type and one marker fill per tau."""
+    rows = [r for c in claims for r in _angle_rows(c)]
+    rows = [r for r in rows if any(r.get(k) is not None for k, _ in ANGLE_KEYS)]
+    if not rows:
+        return None
+    fig, ax = _new_figure(6.5, 3.8)
+    taus = sorted({r["tau"] for r in rows}, key=lambda t: (t is None, t or 0.0))
+    for j, tau in enumerate(taus):
+        for i, (key, label) in enumerate(ANGLE_KEYS):
+            pts = sorted((r["R"], r[key]) for r in rows if r["tau"] == tau and r.get(key) is not None)
+            if not pts:
+                continue
+            ls, marker = STYLES[i % len(STYLES)]
+            fill = "black" if j % 2 == 0 else "none"
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=ls, marker=marker, color=GREYS[j % 4],
+                    markerfacecolor=fill, markeredgecolor="black",
+                    label=label + (f", tau={tau:g}" if tau is not None else ""))
+    ax.set_xscale("log")
+    ax.set_xlabel("imbalance ratio R (majority / minority samples)")
+    ax.set_ylabel("cosine between class means")
+    ax.set_title("label imbalance: class-mean geometry", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def figure_informativeness(claims: Sequence[Mapping[str, Any]]):
+    """How often each bound is tighter than its trivial bound (inequalities with ``trivial``).
+
+    Left: the fraction of inputs tried where the claimed bound beats the trivial one (0:
+    never informative, the engine's VACUOUS). Right, where evidence has
+    ``informative_samples`` ([[claimed bound, trivial bound], ...]): the claimed bound
+    against the trivial one; points on the informative side of the diagonal are filled.
+    """
+    bars = []
+    samples = []
+    for claim in claims:
+        ev = _evidence(claim)
+        frac = _number(ev.get("informative_fraction"))
+        if frac is not None:
+            bars.append((_label(claim), frac, str(claim.get("verdict", "")).upper()))
+        pts = ev.get("informative_samples")
+        if isinstance(pts, list):
+            pairs = [(_number(p[0]), _number(p[1])) for p in pts if isinstance(p, list) and len(p) >= 2]
+            pairs = [p for p in pairs if None not in p]
+            if pairs:
+                samples.append((_label(claim), pairs))
+    if not bars and not samples:
+        return None
+    ncols = 2 if samples and bars else 1
+    fig, axes = _new_figure(9.0 if ncols == 2 else 6.5, max(2.4, 0.42 * len(bars) + 1.2), ncols=ncols)
+    axes = list(np.atleast_1d(axes))
+    if bars:
+        ax = axes[0]
+        ypos = np.arange(len(bars))
+        hatches = ["", "//", "..", "xx"]
+        for i, (label, frac, verdict) in enumerate(bars):
+            ax.barh(ypos[i], frac, color="0.75", edgecolor="black", hatch=hatches[i % len(hatches)])
+            ax.text(min(frac, 1.0) + 0.01, ypos[i], f"{frac:.2f} ({verdict})", va="center", fontsize=7)
+        ax.set_yticks(ypos)
+        ax.set_yticklabels([b[0] for b in bars], fontsize=7)
+        ax.set_xlim(0, 1.25)
+        ax.invert_yaxis()
+        ax.set_xlabel("fraction of inputs where the bound is tighter than the trivial one")
+        ax.set_title("informativeness of bounds", fontsize=9)
+    if samples:
+        ax = axes[-1]
+        lo = min(min(min(p) for p in pairs) for _, pairs in samples)
+        hi = max(max(max(p) for p in pairs) for _, pairs in samples)
+        for i, (label, pairs) in enumerate(samples):
+            _, marker = STYLES[i % len(STYLES)]
+            arr = np.asarray(pairs)
+            ax.scatter(arr[:, 1], arr[:, 0], marker=marker, facecolors="none", edgecolors=GREYS[i % len(GREYS)],
+                       s=14, label=label)
+        ax.plot([lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1, label="claimed = trivial")
+        ax.set_xlabel("trivial bound")
+        ax.set_ylabel("claimed bound")
+        ax.legend(fontsize=7)
+        ax.set_title("claimed against trivial bound", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Collecting the figures of a document
+# --------------------------------------------------------------------------------------
+
+#: ``(name, scope, builder, caption)``: ``scope`` is ``"claim"`` (called with each claim
+#: entry, one figure per claim) or ``"all"`` (called with the list of every claim entry).
+FIGURE_BUILDERS: list[tuple[str, str, Callable, str]] = [
+    ("traces", "claim", figure_traces,
+     "Objective along each optimisation start (left) and its gap to the claimed closed-form minimum "
+     "(right, log scale)."),
+    ("class-means", "claim", figure_class_means,
+     "Class means projected onto their principal directions, against the Procrustes-aligned regular "
+     "simplex of the same radius."),
+    ("training", "claim", figure_training,
+     "Geometry of a trained encoder over training: class-mean cosines against -1/(K-1), and collapse "
+     "measures."),
+    ("random-labels", "claim", figure_random_labels,
+     "Iterations needed to fit the training set against the fraction of flipped labels."),
+    ("ufm-success", "all", figure_ufm_success,
+     "Fraction of optimisation starts of the landscape claims that end at the global minimum, per dimension."),
+    ("imbalance-angles", "all", figure_imbalance_angles,
+     "Cosines between class means under step imbalance against the imbalance ratio R."),
+    ("informativeness", "all", figure_informativeness,
+     "How often each bound is tighter than the trivial bound on the inputs tried."),
+]
+
+
+def _claim_key(claim: Mapping[str, Any], index: int, ids: Sequence[str]) -> str:
+    cid = str(claim.get("id", "claim"))
+    # the same claim judged at several parameter settings gets a running number
+    return cid if ids.count(cid) == 1 else f"{cid}-{sum(1 for j in ids[:index] if j == cid) + 1}"
+
+
+def report_figures(doc: Mapping[str, Any], *, include: Sequence[str] | None = None) -> list[ReportFigure]:
+    """Every figure the evidence of ``doc`` supports, in a fixed order.
+
+    Parameters
+    ----------
+    doc : mapping
+        A results document.
+    include : sequence of str, optional
+        Names of :data:`FIGURE_BUILDERS` to draw (default: all).
+
+    Returns
+    -------
+    list of ReportFigure
+        Per-claim figures first (in claim order), then the figures over all claims. A
+        figure's ``name`` is ``<builder>-<claim id>[-<n>]`` or ``<builder>``.
+    """
+    claims = [c for c in (doc.get("claims") or []) if isinstance(c, Mapping)]
+    ids = [str(c.get("id", "claim")) for c in claims]
+    wanted = set(include) if include is not None else None
+    out: list[ReportFigure] = []
+    for index, claim in enumerate(claims):
+        for name, scope, builder, caption in FIGURE_BUILDERS:
+            if scope != "claim" or (wanted is not None and name not in wanted):
+                continue
+            fig = builder(claim)
+            if fig is None:
+                continue
+            key = _claim_key(claim, index, ids)
+            out.append(ReportFigure(name=_slug(f"{name}-{key}"), title=f"{name}: {_label(claim)}",
+                                    caption=caption, claim_ids=(ids[index],), png=_png(fig),
+                                    claim_index=index))
+    for name, scope, builder, caption in FIGURE_BUILDERS:
+        if scope != "all" or (wanted is not None and name not in wanted):
+            continue
+        fig = builder(claims)
+        if fig is None:
+            continue
+        out.append(ReportFigure(name=name, title=name, caption=caption, claim_ids=(), png=_png(fig)))
+    return out
+
+
+def figures_by_claim(figures: Sequence[ReportFigure]) -> tuple[dict[int, list[ReportFigure]], list[ReportFigure]]:
+    """Split figures into ``({claim entry index: [its figures]}, [figures over all claims])``."""
+    per: dict[int, list[ReportFigure]] = {}
+    shared = []
+    for fig in figures:
+        if fig.claim_index is not None:
+            per.setdefault(fig.claim_index, []).append(fig)
+        else:
+            shared.append(fig)
+    return per, shared
+
+
+def write_figures(doc: Mapping[str, Any], folder: str | Path,
+                  figures: Sequence[ReportFigure] | None = None) -> list[str]:
+    """Write every figure of ``doc`` as ``folder/<name>.png``; returns the paths written."""
+    figures = report_figures(doc) if figures is None else figures
+    folder = Path(folder)
+    paths = []
+    if figures:
+        folder.mkdir(parents=True, exist_ok=True)
+    for fig in figures:
+        path = folder / fig.filename
+        path.write_bytes(fig.png)
+        paths.append(str(path))
+    return paths
