@@ -22,7 +22,7 @@ Output (format of proofs/README.md): the exact sympy proof of step 2 as a ``CLAI
 with the engine's verdict and evidence, a ``CHAIN`` line, and one ``SUMMARY`` line. Exits 0
 iff the symbolic proof closes and every step and the bound HOLD.
 
-Run: ``python proofs/graf2021_ce_bound.py [--K 3] [--N 6] [--h 3] [--rho 1.0] [--budget 2]``.
+Run: ``python proofs/graf2021_ce_bound.py [--K 3] [--N 6] [--h 3] [--rho 1.0] [--examples 240]``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--N", type=int, default=6)
     parser.add_argument("--h", type=int, default=3)
     parser.add_argument("--rho", type=float, default=1.0)
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds per judged claim")
+    parser.add_argument("--examples", type=int, default=240,
+                        help="random inputs per judged claim (no deadline: the same verdicts on any machine)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = {}
     for index, claim_id in enumerate(graf2021.CE_STEPS + ("graf2021.ce.bound",), start=1):
         claim = registry.get(claim_id)
-        result = judge(claim, sizes, budget=Budget(seconds=args.budget), seed=args.seed,
+        result = judge(claim, sizes, budget=Budget(seconds=None, examples=args.examples), seed=args.seed,
                        ablate=bool(claim.assumptions))
         verdicts[claim_id] = result.verdict.value
         label = f"STEP {index}/5" if claim_id != "graf2021.ce.bound" else "BOUND   "

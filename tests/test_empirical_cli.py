@@ -110,3 +110,16 @@ def test_simplex_claim_verdict_comes_from_the_run():
                    budget=Budget(seconds=60))
     assert strict.verdict.value == "INCONCLUSIVE" and "did not get there" in strict.evidence["reason"]
     assert strict.evidence["cos_max_dev"] == pytest.approx(loose.evidence["cos_max_dev"])  # same seed, same run
+
+
+def test_public_surface_is_documented():
+    import re
+    from pathlib import Path
+
+    import theorycheck.empirical as empirical
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "empirical.md").read_text()
+    section = doc[doc.index("## Public API"):]
+    documented = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", section.split("The submodules")[0]))
+    assert documented == set(empirical.__all__)
+    assert all(hasattr(empirical, name) for name in empirical.__all__)

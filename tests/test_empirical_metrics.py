@@ -144,6 +144,8 @@ def test_tracker_reset_and_errors():
         t.update(np.ones((2, 4)), [0, 1])
     with pytest.raises(InvalidArgumentError, match=r"labels in \[0, 3\)"):
         t.update(np.ones((1, 3)), [3])
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        t.update(np.full((1, 3), np.nan), [0])
     t.reset()
     t.update(np.eye(3), [0, 1, 2])
     assert t.compute()["n"] == 3

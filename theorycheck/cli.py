@@ -309,7 +309,23 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
     doc = _encode_floats(results.to_dict())
     out = sys.stdout
     _print_table(doc, out)
-    _print_counterexamples(doc, out)
+    if getattr(args, "out", None):
+        # verify all: one line per refuted claim; the pasteable counterexamples are in the report
+        refuted = [c for c in doc.get("claims", []) if str(c.get("verdict", "")).upper() == "REFUTED"]
+        if refuted:
+            from .report.markdown import format_number
+
+            print(f"\n{len(refuted)} refuted (counterexamples as Python in "
+                  f"{os.path.join(args.out, 'report.md')} and report.html):", file=out)
+            for c in refuted:
+                cx = c.get("counterexample") or {}
+                print(f"  {c['id']}: margin {format_number(cx.get('margin'))}, confirmed with "
+                      f"{cx.get('precision_digits')} digits", file=out)
+        skipped = (doc.get("options") or {}).get("skipped_empirical") or []
+        if skipped:
+            print(f"\nnot run (add --empirical): {', '.join(skipped)}", file=out)
+    else:
+        _print_counterexamples(doc, out)
     written = []
     if getattr(args, "out", None):  # verify all: the report folder
         from .report.html import write_report_folder

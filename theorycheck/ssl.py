@@ -83,6 +83,8 @@ __all__ = [
     "weighted_class_means",
     "doubly_stochastic",
     "sign_columns",
+    "ProofNotAttempted",
+    "proof_within_limits",
 ]
 
 #: Largest class (number of samples) whose maximum clique is computed. The branch and
@@ -375,6 +377,13 @@ def _check_views_labels(views: Any, labels: Any, caller: str) -> tuple[np.ndarra
     return views, labels, K
 
 
+def _sigma_core(views: Any, labels: np.ndarray, K: int, delta: Any) -> Any:
+    """Exact sigma at ``delta`` in the number system of ``delta`` (comparisons in that precision)."""
+    adjacency = _np_bool(_aug_sq_distances(views) <= delta * delta)
+    sigma, _, _ = _sigma_fraction(adjacency, labels, K)
+    return _fraction(sigma, delta)
+
+
 def sigma_delta(views, labels, delta) -> SigmaDelta:
     r"""Exact (sigma, delta) of a finite data set with a finite augmentation set (huang2023).
 
@@ -501,8 +510,20 @@ def _log_eta_core(log_eps: Any, log_c: Any | None, n: int, m: int) -> Any:
         log_t = log_tmax + xp.log(s_b)
         return log4 + _maximum(-2 * n * log_t, 2 * log_m) - log_eps - xp.log(1 - s_b)
 
-    _, value = _golden_minimum(log_g, like)
-    return value
+    if xp.kind(like) == "mp":
+        _, value = _golden_minimum(log_g, like)
+        return value
+    # float64 and torch: locate the minimiser with plain floats (fast), then evaluate there in
+    # the caller's number system; for torch the value keeps its gradient in L, M and eps (at a
+    # minimum the derivative of the minimiser does not enter: envelope theorem)
+    log_tmax_f, log_m_f = float(log_tmax.detach() if is_torch(log_tmax) else log_tmax), math.log(m)
+
+    def log_g_float(s):
+        log_t = log_tmax_f + math.log(s)
+        return max(-2 * n * log_t, 2 * log_m_f) - math.log1p(-s)
+
+    s_star, _ = _golden_minimum(log_g_float, 0.0)
+    return log_g(s_star)
 
 
 def eta(eps, *, n: int, m: int, L, M) -> float:
@@ -925,18 +946,11 @@ def evaluate_thm2(views, labels, *, eps, delta, r=1.0) -> Thm2Evaluation:
 
 def _embedding_stats(z1: Any, z2: Any, w: Any, labels: np.ndarray, K: int) -> tuple[Any, Any]:
     """Class probabilities p_k and centres mu_k = E_{x in C_k} E_{x' in A(x)} f(x'), A(x) = two views."""
+    onehot = _const(np.eye(K)[labels], w)  # (N, K), exact 0/1
     centre = (z1 + z2) / 2
-    weighted = w[:, None] * centre
-    rows, ps = [], []
-    for k in range(K):
-        sel = _mask_for(labels == k, w)
-        pk = xp.sum(w[sel])
-        rows.append((xp.sum(weighted[sel], axis=0) / pk).reshape(1, -1))
-        ps.append(pk.reshape(1) if hasattr(pk, "reshape") else np.array([pk], dtype=object))
-    if is_torch(w):
-        torch = _torch()
-        return torch.cat(ps), torch.cat(rows, 0)
-    return np.concatenate(ps), np.concatenate(rows, axis=0)
+    p = w @ onehot
+    mu = (onehot.T @ (w[:, None] * centre)) / p[:, None]
+    return p, mu
 
 
 def _pick_pair(lhs: Any, rhs: Any) -> tuple[int, int]:
@@ -962,12 +976,13 @@ def _thm3_core(z1: Any, z2: Any, w: Any, labels: np.ndarray, K: int, eps: Any) -
     A = L2 / (p_k p_l), B = 1 - eps, and -inf where A <= B (no real bound).
     """
     s = xp.sum(z1 * z2, axis=1)  # f1.f2, (N,)
+    negatives = (z1,) if z2 is z1 else (z1, z2)  # collapsed: both views are the same point
     terms = None
-    for neg in (z1, z2):
+    for neg in negatives:
         t = z1 @ neg.T  # f1.f-, (N, N)
         term = _logaddexp(s[:, None] + 0 * t, t)
         terms = term if terms is None else terms + term
-    L2 = xp.sum(w[:, None] * w[None, :] * terms) / 2
+    L2 = xp.sum(w[:, None] * w[None, :] * terms) / len(negatives)
     p, mu = _embedding_stats(z1, z2, w, labels, K)
     inner = mu @ mu.T
     A = L2 / (p[:, None] * p[None, :])
@@ -1458,3 +1473,60 @@ def sign_columns(M: int, N: int) -> st.Space:
     M, N >= 2, two columns are not parallel.
     """
     return _SignColumns(M, N)
+
+
+# --------------------------------------------------------------------------------------
+# exact proofs for identity claims, within the sizes theorycheck.symbolic supports
+# --------------------------------------------------------------------------------------
+
+
+class ProofNotAttempted(Exception):
+    """A symbolic proof was not attempted: the sizes exceed ``theorycheck.symbolic.LIMITS``.
+
+    Raised by :func:`proof_within_limits`; the engine then records the reason under
+    ``evidence["proof"]`` and judges the identity numerically (search plus
+    high-precision confirmation), so the report shows which sizes were proved exactly
+    and which were tested numerically.
+    """
+
+
+def proof_within_limits(prover: str, family: str, **sizes: int):
+    """``theorycheck.symbolic.<prover>(**sizes)`` if every size is within ``LIMITS[family]``.
+
+    Parameters
+    ----------
+    prover : str
+        Name of a ``prove_*`` function of :mod:`theorycheck.symbolic`.
+    family : str
+        Key of ``symbolic.LIMITS`` (``"barlow"``, ``"gram"``, ``"duality"``, ...).
+    **sizes : int or str
+        The sizes the prover takes (``d=4``, ``M=3, N=5``); string values are passed on as
+        options (``normalization="stochastic"``) and not checked.
+
+    Returns
+    -------
+    theorycheck.symbolic.ProofResult
+
+    Raises
+    ------
+    ProofNotAttempted
+        A size exceeds the limit (the message names it and says it is tested numerically).
+
+    Examples
+    --------
+    >>> proof_within_limits("prove_barlow_decomposition", "barlow", d=2).closed
+    True
+    >>> proof_within_limits("prove_barlow_decomposition", "barlow", d=50)
+    Traceback (most recent call last):
+    ...
+    theorycheck.ssl.ProofNotAttempted: not attempted: d=50 exceeds symbolic.LIMITS['barlow'] = 10 (expression swell); tested numerically at this size
+    """
+    from . import symbolic  # sympy: imported only when a proof runs
+
+    limit = symbolic.LIMITS[family]
+    over = [f"{name}={value}" for name, value in sizes.items()
+            if isinstance(value, (int, np.integer)) and int(value) > limit]  # strings are options
+    if over:
+        raise ProofNotAttempted(f"not attempted: {', '.join(over)} exceeds symbolic.LIMITS[{family!r}] = {limit} "
+                                "(expression swell); tested numerically at this size")
+    return getattr(symbolic, prover)(**sizes)

@@ -67,6 +67,7 @@ from ._validation import (
 
 __all__ = [
     "FULL_SDP_MAX_N",
+    "GRAM_MAX_N",
     "ClassTypes",
     "SCCertificate",
     "CEGlobalMinimiser",
@@ -93,6 +94,8 @@ __all__ = [
 #: its time grows like N^4 (docs/relax.md: N = 60 takes 2-9 s), the reduced programs'
 #: does not grow with N.
 FULL_SDP_MAX_N = 40
+#: The certificate keeps the expanded N x N matrix ``G*`` up to this many samples.
+GRAM_MAX_N = 2000
 
 _SOLVERS = ("clarabel", "scs")
 _PROGRAMS = ("auto", "full", "reduced")
@@ -238,8 +241,9 @@ class SCCertificate:
     rank_tol : float
     eigenvalues : ndarray
         Eigenvalues of ``G*``, descending.
-    gram : ndarray (N, N)
-        The certified near-optimal Gram matrix ``G*`` (read-only).
+    gram : ndarray (N, N) or None
+        The certified near-optimal Gram matrix ``G*`` (read-only); None for a reduced
+        program with more than ``GRAM_MAX_N`` samples (the class-level values describe it).
     geometry : dict
         Class-mean geometry of ``G*`` (:func:`class_mean_geometry`).
     solve_time : float
@@ -269,7 +273,11 @@ class SCCertificate:
         (:func:`theorycheck.relax.recover_features`)."""
         from .relax import recover_features
 
-        return recover_features(self.gram, check_int(d, "d", "SCCertificate.recover", min_value=1))
+        d = check_int(d, "d", "SCCertificate.recover", min_value=1)
+        if self.gram is None:
+            raise fail("self", "SCCertificate.recover", f"a certificate that keeps G* (N <= {GRAM_MAX_N})",
+                       self.classes.N)
+        return recover_features(self.gram, d)
 
     def __repr__(self) -> str:
         return (f"SCCertificate(types={self.classes.types!r}, tau={self.tau!r}, program={self.program!r}, "
@@ -291,23 +299,45 @@ def _certificate(types: tuple, tau: float, solver: str, program: str) -> SCCerti
     classes = ClassTypes(types=types, labels=labels)
     if program == "full":
         res = sc_relaxation(labels, tau, solver=solver)
-        gram, eigenvalues = res.gram, np.asarray(res.eigenvalues, dtype=np.float64)
+        gram = np.array(res.gram, dtype=np.float64)
+        eigenvalues = np.asarray(res.eigenvalues, dtype=np.float64)
+        geometry = class_mean_geometry(gram, labels)
     else:
         if len(types) == 1:
             res = sc_relaxation_reduced(n_per_class=types[0][1], K=types[0][0], tau=tau, solver=solver)
         else:
             res = sc_relaxation_step(types[0][0], types[0][1], types[1][0], types[1][1], tau, solver=solver)
-        gram = res.gram()
-        eigenvalues = np.concatenate([np.full(m, v) for v, m in res.eigenvalues])
-        eigenvalues = np.sort(eigenvalues)[::-1]
-    gram = np.array(gram, dtype=np.float64)
-    gram.setflags(write=False)
+        # the N x N matrix only where it is affordable (claims run at small N; N = 10^4 would be 800 MB)
+        gram = np.array(res.gram(), dtype=np.float64) if classes.N <= GRAM_MAX_N else None
+        eigenvalues = np.sort(np.concatenate([np.full(m, v) for v, m in res.eigenvalues]))[::-1]
+        geometry = _reduced_geometry(res)
+    if gram is not None:
+        gram.setflags(write=False)
     eigenvalues.setflags(write=False)
     return SCCertificate(
         classes=classes, tau=tau, program="full" if program == "full" else "reduced", solver=solver,
         lower_bound=float(res.lower_bound), upper_bound=float(res.upper_bound), gap=float(res.gap),
         rank=int(res.rank), rank_tol=float(res.rank_tol), eigenvalues=eigenvalues, gram=gram,
-        geometry=class_mean_geometry(gram, labels), solve_time=float(res.solve_time))
+        geometry=geometry, solve_time=float(res.solve_time))
+
+
+def _reduced_geometry(res) -> dict:
+    """:func:`class_mean_geometry`'s keys from a reduced program's own (closed-form) geometry."""
+    g = res.geometry()
+    if "cos_between" in g:  # balanced
+        within, cos = float(g["within"]), g["cos_between"]
+        cos = None if cos is None else float(cos)
+        out = {"ratio": 1.0, "within_majority": within, "within_minority": within,
+               "cos_majority_majority": cos, "cos_minority_minority": cos, "cos_majority_minority": None}
+    else:
+        out = {key: (None if g[key] is None else float(g[key]))
+               for key in ("ratio", "within_majority", "within_minority", "cos_majority_majority",
+                           "cos_minority_minority", "cos_majority_minority")}
+    cosines = [out[k] for k in ("cos_majority_majority", "cos_minority_minority", "cos_majority_minority")
+               if out[k] is not None]
+    out["cos_between_max"] = max(cosines) if cosines else None
+    out["cos_between_min"] = min(cosines) if cosines else None
+    return out
 
 
 def sc_certificate(K: int, n_per_class: int, tau: float, *, imbalance: float = 1.0, majority_classes: int = 0,
@@ -527,7 +557,9 @@ def _target_logits(logits, labels: np.ndarray):
     if is_torch(logits):
         import torch
 
-        return logits[torch.as_tensor(rows, device=logits.device), torch.as_tensor(labels, device=logits.device)]
+        # labels may be a read-only (cached) array: torch wants a writable one
+        index = torch.as_tensor(np.array(labels, dtype=np.int64), device=logits.device)
+        return logits[torch.as_tensor(rows, device=logits.device), index]
     return logits[rows, labels]
 
 
@@ -577,8 +609,8 @@ def ce_ufm_objective(W, H, b, y, lambda_W: float, lambda_H: float, lambda_b: flo
     --------
     All zero: every class has probability 1/K and the penalties vanish.
 
-    >>> float(ce_ufm_objective(np.zeros((3, 2)), np.zeros((6, 2)), np.zeros(3), [0, 0, 1, 1, 2, 2], 0.1, 0.1))
-    ... == float(np.log(3))
+    >>> value = ce_ufm_objective(np.zeros((3, 2)), np.zeros((6, 2)), np.zeros(3), [0, 0, 1, 1, 2, 2], 0.1, 0.1)
+    >>> float(value) == float(np.log(3))
     True
     """
     caller = "ce_ufm_objective"

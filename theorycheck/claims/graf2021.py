@@ -207,7 +207,7 @@ def _simplex_points(K: int, h: int, rho: float) -> np.ndarray:
 
 
 def _like(arr: np.ndarray, like: Any) -> Any:
-    """An exact integer / small-rational numpy array in the number system of ``like``.
+    """An integer (or boolean) numpy array, exactly, in the number system of ``like``.
 
     torch: float64 tensor; mpmath: object array of Python ints (exact in mpf arithmetic);
     numpy: float64.
@@ -260,9 +260,8 @@ def _simplex_inputs(p, active):
               "radius rho (S1-S3), then <zeta_y, zeta_y'> = -rho^2/(K-1) for every y != y' "
               "(checked as max_{y != y'} |<zeta_y, zeta_y'> + rho^2/(K-1)| / rho^2 == 0)",
     params=(_K, _H, _RHO),
-    assumptions=(DIM,),
+    # no simplex when h < K-1: the input space is then empty and the verdict VACUOUS
     inputs=_simplex_inputs,
-    requires=_requires(("h>=K-1", _dim_reason)),
     family="supcon",
 )
 def simplex_inner_product(zeta, *, p):
@@ -290,9 +289,7 @@ def simplex_inner_product(zeta, *, p):
               "rho^2 K/(K-1) times the projector onto 1^perp, hence of rank K-1 "
               "(checked as ||Zeta Zeta^T - rho^2 K/(K-1)(I - 11^T/K)||_F / rho^2 == 0)",
     params=(_K, _H, _RHO),
-    assumptions=(DIM,),
     inputs=_simplex_inputs,
-    requires=_requires(("h>=K-1", _dim_reason)),
     family="supcon",
 )
 def simplex_gram(zeta, *, p):
@@ -1018,10 +1015,8 @@ def _batch_from_draw(draw: np.ndarray, p) -> np.ndarray:
     params=(Param("N", 100, "number of samples", min=2), Param("K", 10, "number of classes", min=2),
             Param("h", 9, "embedding dimension", min=1), _RHO, Param("b", 20, "batch size", min=2), _BATCHES,
             Param("draws", 2000, "Monte-Carlo draws", min=30)),
-    assumptions=(DIM,),
-    inputs=_sampled_inputs,
+    inputs=_sampled_inputs,  # no simplex when h < K-1: an empty input space, VACUOUS
     expected=lambda p: sc_minimum(p.N, p.K, p.b, p.rho, p.batches).mean_per_batch,
-    requires=_requires(("h>=K-1", _dim_reason)),
     summary_keys=("mean", "expected", "n_draws"),
     family="supcon",
 )

@@ -149,6 +149,8 @@ def run_train(args: argparse.Namespace) -> int:
                          seed=args.seed, threads=args.threads, eval_every=args.eval_every, out=out,
                          figures=not args.no_figures, progress=args.progress)
     result = train(config)
+    if not result.history:
+        return 0  # a non-zero rank of a torchrun launch: rank 0 measures, writes and prints
     final = result.final
     rows = [("iterations", result.iterations), ("device", result.device), ("seconds", round(result.seconds, 2)),
             ("samples N / classes K / dim h", f"{final.get('n')} / {final.get('num_classes')} / {final.get('dim')}"),

@@ -97,6 +97,10 @@ class DataSet:
     std: tuple[float, ...] | None = None
     class_names: list[str] | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        return (f"DataSet(name={self.name!r}, n={self.n}, num_classes={self.num_classes}, "
+                f"input_shape={self.input_shape}, balanced={self.balanced})")
+
     @property
     def n(self) -> int:
         """Number of samples N."""

@@ -105,9 +105,13 @@ def plot_cosine_histogram(cosines: Any, num_classes: int, path: str | Path, *, t
 
 
 def plot_loss_vs_bound(history: Sequence[dict], path: str | Path, *, title: str = "") -> str:
-    """Achieved loss and its theoretical minimum over training (CE: bound at ||W||_F; SC: closed form)."""
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
+    """Achieved loss and its theoretical minimum over training (left) and their gap on a log scale (right).
+
+    CE: the training-set loss against graf2021's bound at the current ||W||_F. SC: the mean
+    per-batch loss l(Z; B) (with +- 2 standard errors) against the closed-form minimum.
+    """
+    fig = Figure(figsize=(10, 4))
+    ax, gap_ax = fig.subplots(1, 2)
     if any(r.get("ce_loss") is not None for r in history):
         x, y = _series(history, "ce_loss")
         _line(ax, x, y, 0, "cross-entropy (training set)")
@@ -115,6 +119,7 @@ def plot_loss_vs_bound(history: Sequence[dict], path: str | Path, *, title: str 
         if xb.size:
             ax.plot(xb, yb, color="black", linestyle="--", label="bound at current ||W||_F (graf2021)")
         ax.set_ylabel("loss")
+        gx, gy = _series(history, "ce_gap")
     else:
         x, y = _series(history, "sc_batch_loss")
         _, se = _series(history, "sc_batch_loss_se")
@@ -125,9 +130,19 @@ def plot_loss_vs_bound(history: Sequence[dict], path: str | Path, *, title: str 
         if xb.size:
             ax.plot(xb, yb, color="black", linestyle="--", label="closed-form minimum (graf2021)")
         ax.set_ylabel("loss per batch")
+        gx, gy = _series(history, "sc_gap")
     ax.set_xlabel("iteration")
     ax.legend(fontsize=8)
-    ax.set_title(title or "loss against its theoretical minimum")
+    ax.set_title("loss against its theoretical minimum")
+    positive = gy > 0
+    if positive.any():
+        _line(gap_ax, gx[positive], gy[positive], 1, "loss - minimum")
+        gap_ax.set_yscale("log")
+        gap_ax.legend(fontsize=8)
+    gap_ax.set_xlabel("iteration")
+    gap_ax.set_title("gap to the minimum (log scale)")
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)
 
 

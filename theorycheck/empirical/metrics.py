@@ -65,7 +65,10 @@ def _as_float64(features: Any, caller: str) -> torch.Tensor:
         features = torch.as_tensor(np.asarray(features, dtype=np.float64))
     if features.ndim != 2:
         raise fail("features", caller, "a 2-D (batch, h) array", features)
-    return features.detach().to(torch.float64)
+    out = features.detach().to(torch.float64)
+    if not bool(torch.isfinite(out).all()):
+        raise fail("features", caller, "finite (no NaN or inf: did training diverge?)", features)
+    return out
 
 
 def _labels(labels: Any, n: int, num_classes: int, caller: str, device: torch.device) -> torch.Tensor:

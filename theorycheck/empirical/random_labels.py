@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from scipy import optimize, stats
 
 from .._validation import check_array, check_int, check_real, fail, fail_type
 
@@ -164,6 +163,8 @@ def fit_power_law(fractions: Any, iterations: Any, *, confidence: float = 0.95) 
     >>> round(fit_power_law(p, 50 + 400 * p ** 2)["alpha"], 6)
     2.0
     """
+    from scipy import optimize, stats  # imported here: scipy.stats takes seconds to import
+
     caller = "fit_power_law"
     p, t = _xy(fractions, iterations, caller)
     confidence = check_real(confidence, "confidence", caller, gt=0.0, lt=1.0)
@@ -343,7 +344,7 @@ def _table(rows: Sequence[dict]) -> str:
 
 def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
                       losses: Sequence[str] = ("ce", "supcon"), seeds: Sequence[int] = (0,), check_every: int = 10,
-                      max_iterations: int = 3000, max_samples: int | None = 500, batch_size: int = 64,
+                      max_iterations: int = 3000, max_samples: int | None = 300, batch_size: int = 64,
                       model: str = "mlp", tol: float = 0.25, out: str | None = None,
                       time_budget: float | None = None, on_row: Callable[[dict], None] | None = None,
                       **train_overrides: Any) -> RandomLabelResult:

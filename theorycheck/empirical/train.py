@@ -4,8 +4,10 @@ One function, :func:`train`, takes a :class:`TrainConfig` and returns a
 :class:`TrainResult` with the metric history. What it does, step by step:
 
 1. Resolve the device (``auto``: CUDA if available, else CPU; ``cuda`` without a GPU is
-   an error that says so), seed everything, and on CPU switch torch to deterministic
-   algorithms for the duration of the run (restored afterwards).
+   an error that says so), seed everything (model initialisation, batch sampler,
+   augmentation each have their seeded generator), and set the number of CPU threads
+   and, on CUDA, deterministic cuDNN kernels for the duration of the run (restored
+   afterwards).
 2. Load the data (:func:`theorycheck.empirical.data.load_dataset`) and keep it as one
    tensor on the device; batches are drawn by :class:`BatchSampler` -- i.i.d. with
    replacement (the ``ordered`` batch set of THEORY.md section 3) or as consecutive
@@ -43,7 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_int, check_real, fail
+from .._validation import InvalidArgumentError, check_choice, check_int, check_real, fail
 from .data import DataSet, RandomCropFlip, load_dataset
 from .distributed import DistributedContext, gather_for_loss, init_distributed, local_slice, shutdown_distributed
 from .metrics import (
@@ -153,7 +155,8 @@ class TrainConfig:
     amp_dtype : {"auto", "float16", "bfloat16"}
     seed : int
     deterministic : bool
-        CPU runs use deterministic torch algorithms.
+        On CUDA, ask cuDNN for deterministic kernels (and no autotuning). CPU runs are
+        reproducible from the seed alone for a fixed number of threads.
     threads : int, optional
         torch intra-op CPU threads for the run (restored afterwards); default: torch's
         setting. One thread is often fastest for the small models on a busy machine.
@@ -293,22 +296,23 @@ class TrainResult:
     iterations : int
         Iterations actually run (fewer with ``stop_at_accuracy``).
     fitted_at : int or None
-        First evaluated iteration with train accuracy >= ``stop_at_accuracy``.
+        The iteration at which training stopped early (``stop_at_accuracy`` or ``stop_when``).
     seconds : float
         Wall time of the training loop (evaluations included).
     device : str
     amp_dtype : str or None
         The autocast dtype used (None without ``amp``).
     stopped_by : str
-        ``"iterations"``, ``"accuracy"`` (``stop_at_accuracy`` reached) or ``"time"`` (``max_seconds``).
+        ``"iterations"``, ``"accuracy"`` (``stop_at_accuracy`` reached), ``"stop_when"`` or
+        ``"time"`` (``max_seconds``).
     files : dict
         Paths written (``metrics``, ``config``, ``summary``, figures).
     """
 
     config: TrainConfig
-    history: list
-    final: dict
-    final_cosines: np.ndarray
+    history: list = field(repr=False)
+    final: dict = field(repr=False)
+    final_cosines: np.ndarray = field(repr=False)
     iterations: int
     fitted_at: int | None
     seconds: float
@@ -412,21 +416,24 @@ def _amp_settings(device: torch.device, amp: bool, amp_dtype: str) -> tuple[torc
 
 
 @contextlib.contextmanager
-def _cpu_settings(deterministic: bool, threads: int | None):
-    # global torch switches, set for the run only and restored for the caller
-    previous = torch.are_deterministic_algorithms_enabled()
-    previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+def _run_settings(device: torch.device, deterministic: bool, threads: int | None):
+    # Global torch switches, set for the run only and restored for the caller. CPU kernels
+    # are deterministic for a fixed thread count, so seeding is enough there (and
+    # torch.use_deterministic_algorithms would import the compiler stack, seconds of start-up);
+    # on CUDA, cuDNN is told to pick deterministic kernels.
     previous_threads = torch.get_num_threads()
+    cudnn = torch.backends.cudnn
+    previous_cudnn = (cudnn.deterministic, cudnn.benchmark)
     try:
-        if deterministic:
-            torch.use_deterministic_algorithms(True, warn_only=True)
         if threads is not None:
             torch.set_num_threads(threads)
+        if device.type == "cuda":
+            cudnn.deterministic, cudnn.benchmark = (True, False) if deterministic else (False, True)
         yield
     finally:
-        torch.use_deterministic_algorithms(previous, warn_only=previous_warn)
         if threads is not None:
             torch.set_num_threads(previous_threads)
+        cudnn.deterministic, cudnn.benchmark = previous_cudnn
 
 
 def _features(encoder: nn.Module, data: DataSet, x: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -533,7 +540,8 @@ def _total_iterations(config: TrainConfig, sampler: BatchSampler) -> int:
 
 
 def train(config: TrainConfig | None = None, *, dataset: DataSet | None = None,
-          on_record: Callable[[dict], None] | None = None, **overrides: Any) -> TrainResult:
+          on_record: Callable[[dict], None] | None = None, stop_when: Callable[[dict], bool] | None = None,
+          **overrides: Any) -> TrainResult:
     """Train an encoder and track its geometry (see the module docstring).
 
     Parameters
@@ -544,6 +552,9 @@ def train(config: TrainConfig | None = None, *, dataset: DataSet | None = None,
         Use this data set instead of loading ``config.data`` (e.g. with flipped labels).
     on_record : callable, optional
         Called with every history record as it is made.
+    stop_when : callable, optional
+        ``stop_when(record) -> bool``: stop at the first evaluation for which it is true
+        (``TrainResult.stopped_by == "stop_when"``), e.g. when the cosines reach a target.
 
     Returns
     -------
@@ -564,14 +575,14 @@ def train(config: TrainConfig | None = None, *, dataset: DataSet | None = None,
                    "needs K - 1 dimensions)", config.dim)
     context = init_distributed(device.type)
     try:
-        with _cpu_settings(config.deterministic and device.type == "cpu", config.threads):
-            return _train(config, data, device, context, on_record)
+        with _run_settings(device, config.deterministic, config.threads):
+            return _train(config, data, device, context, on_record, stop_when)
     finally:
         shutdown_distributed(context)
 
 
 def _train(config: TrainConfig, data: DataSet, device: torch.device, context: DistributedContext,
-           on_record: Callable[[dict], None] | None) -> TrainResult:
+           on_record: Callable[[dict], None] | None, stop_when: Callable[[dict], bool] | None) -> TrainResult:
     from ..progress import Progress
 
     torch.manual_seed(config.seed)
@@ -619,6 +630,7 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
         metrics_file = open(out_dir / "metrics.jsonl", "w")
 
     history: list[dict] = []
+    stopped_by = "iterations"
     running_loss, running_count = 0.0, 0
     started = time.perf_counter()
     fitted_at: int | None = None
@@ -647,14 +659,30 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
         return rec
 
     def fitted(rec: dict) -> bool:
-        return config.stop_at_accuracy is not None and rec["train_accuracy"] >= config.stop_at_accuracy
+        nonlocal stopped_by
+        if config.stop_at_accuracy is not None and rec["train_accuracy"] >= config.stop_at_accuracy:
+            stopped_by = "accuracy"
+            return True
+        if stop_when is not None and stop_when(rec):
+            stopped_by = "stop_when"
+            return True
+        return False
 
     iteration = 0
-    stopped_by = "iterations"
     # the bar is drawn only by rank 0, and by default only when stderr is a terminal
     progress = Progress(total, enabled=config.progress if context.is_main else False, delay=1.0)
+    def agree(flag: bool) -> bool:
+        # rank 0 measures and decides; every process must leave the loop at the same iteration
+        if not context.enabled:
+            return flag
+        tensor = torch.tensor([1 if flag else 0], device=device)
+        torch.distributed.broadcast(tensor, src=0)
+        return bool(int(tensor))
+
+    may_stop_early = config.stop_at_accuracy is not None or stop_when is not None
     try:
-        if context.is_main and fitted(record(0)):
+        stop = context.is_main and fitted(record(0))
+        if (agree(stop) if may_stop_early else stop):
             fitted_at = 0
         while iteration < total and fitted_at is None:
             global_index = sampler.next()
@@ -664,7 +692,13 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
             inputs = data.prepare(x_all[index])
             if augmenter is not None:
                 inputs = augmenter(inputs, aug_generator)
-            loss = model(inputs, y_all[index])
+            try:
+                loss = model(inputs, y_all[index])
+            except InvalidArgumentError as exc:
+                if "finite" not in str(exc):
+                    raise
+                raise fail("lr", "train", f"small enough for training to stay finite (the features became NaN or "
+                           f"inf at iteration {iteration + 1}; lower the learning rate)", config.lr) from exc
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -677,24 +711,18 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
             running_count += 1
             progress.advance(f"{config.loss} loss {float(loss.detach()):.4f}" if progress.enabled else None)
             out_of_time = config.max_seconds is not None and time.perf_counter() - started > config.max_seconds
-            if context.enabled and config.max_seconds is not None:
-                # clocks differ between processes: rank 0 decides for all
-                flag = torch.tensor([1 if out_of_time else 0], device=device)
-                torch.distributed.broadcast(flag, src=0)
-                out_of_time = bool(int(flag))
+            if config.max_seconds is not None:
+                out_of_time = agree(out_of_time)  # clocks differ between processes
+            stop = False
             if context.is_main and (iteration % config.eval_every == 0 or iteration == total or out_of_time):
-                rec = record(iteration)
-                if fitted(rec):
-                    fitted_at = iteration
-            if out_of_time:
+                stop = fitted(record(iteration))
+            if may_stop_early:
+                stop = agree(stop)
+            if stop:
+                fitted_at = iteration
+            elif out_of_time:
                 stopped_by = "time"
                 break
-            if context.enabled and config.stop_at_accuracy is not None:
-                # every process must stop at the same iteration
-                flag = torch.tensor([1 if fitted_at is not None else 0], device=device)
-                torch.distributed.broadcast(flag, src=0)
-                if int(flag) and fitted_at is None:
-                    fitted_at = iteration
     finally:
         progress.close()
         if metrics_file is not None:
@@ -702,8 +730,6 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
     seconds = time.perf_counter() - started
     final = last_eval if last_eval is not None else {}
     final_cosines = np.asarray(final.get("class_mean_cosines", []), dtype=np.float64)
-    if fitted_at is not None:
-        stopped_by = "accuracy"
     result = TrainResult(config, history, final, final_cosines, iteration, fitted_at, seconds, str(device),
                          None if autocast_dtype is None else str(autocast_dtype).replace("torch.", ""),
                          stopped_by, files, module.encoder, module.objective)

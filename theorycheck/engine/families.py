@@ -615,8 +615,19 @@ class PlannedFamily:
     budget: Any = None
 
 
-def _is_empirical(claim_id: Any) -> bool:
-    return str(getattr(_claim_of(claim_id), "kind", "")) == "empirical"
+def _is_empirical(claim_or_id: Any) -> bool:
+    """Whether a planned check is an empirical claim (a training run).
+
+    Decided by the kind *registered* under the claim's id: a family may hand over a
+    stand-in object for a registered claim (e.g. one that reports INCONCLUSIVE when its
+    certificate cannot be computed), and that stand-in is judged like the claim it replaces.
+    """
+    from . import registry
+
+    claim_id = getattr(claim_or_id, "id", claim_or_id)
+    if isinstance(claim_id, str) and claim_id in registry.ids():
+        return str(registry.get(claim_id).kind) == "empirical"
+    return str(getattr(_claim_of(claim_or_id), "kind", "")) == "empirical"
 
 
 def default_all_budget(n_checks: int, *, target_seconds: float = VERIFY_ALL_TARGET_SECONDS,
@@ -755,7 +766,10 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     if command is None:
         command = "theorycheck " + shlex.join(sys.argv[1:])
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
-    given = {k: v for k, v in dict(options or {}).items() if v is not None}
+    given = {}
+    for key, value in dict(options or {}).items():  # as the families read them (``"4"`` -> 4)
+        if value is not None:
+            given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
     run_options = {**given, "empirical": bool(empirical),
                    "families": [pf.family.name for pf in plans if pf.checks],
                    "skipped_empirical": [cid for pf in plans for cid in pf.skipped]}

@@ -24,10 +24,14 @@ figure                     evidence it reads                                    
                            ``y`` (N labels)
 ``ufm-success``            ``global_fraction`` (landscape) of entries with a       all claims
                            dimension parameter ``d``/``h``/``M``, or
-                           ``success_by_dimension`` ({d: fraction})
-``imbalance-angles``       ``imbalance_angles``: list of {"R", "maj_maj",          all claims
-                           "min_min", "maj_min" [, "tau"]} (cosines), or entries
-                           with a ratio parameter ``R`` and those evidence keys
+                           ``success_by_dimension`` ({d: fraction}, or rows
+                           {"d", "fraction" | "fraction_reached"} as
+                           ``theorycheck.ufm.landscape_sweep`` gives them)
+``imbalance-angles``       ``imbalance_angles``: list of {"R" | "ratio",          all claims
+                           "maj_maj", "min_min", "maj_min" [, "tau"]} (cosines;
+                           also ``theorycheck.ufm.ImbalanceRow`` field names
+                           ``cos_majority_majority``, ...), or entries with a
+                           ratio parameter ``R``/``imbalance`` and those keys
 ``informativeness``        ``informative_fraction`` (inequalities with a trivial  all claims
                            bound; engine), and ``informative_samples``
                            ([[rhs, trivial], ...]) where present
@@ -85,6 +89,9 @@ DIMENSION_PARAMS = ("d", "h", "M", "dim")
 RATIO_PARAMS = ("R", "ratio", "imbalance")
 ANGLE_KEYS = (("maj_maj", "majority-majority"), ("min_min", "minority-minority"),
               ("maj_min", "majority-minority"))
+#: Longer spellings accepted for the same cosines (the fields of ``theorycheck.ufm.ImbalanceRow``).
+ANGLE_ALIASES = {"maj_maj": "cos_majority_majority", "min_min": "cos_minority_minority",
+                 "maj_min": "cos_majority_minority"}
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,15 @@ def _float_list(values: Any) -> list[float]:
     return [v for v in out if v is not None]
 
 
+def _log_scale(axis, set_scale) -> None:
+    """A log axis labelled 1e-05 rather than with mathtext (much faster to draw, same information)."""
+    from matplotlib.ticker import LogFormatter
+
+    set_scale("log")
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=True))
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-") or "figure"
 
@@ -166,6 +182,23 @@ def _params_text(params: Mapping[str, Any] | None, skip: Iterable[str] = ()) -> 
 def _label(claim: Mapping[str, Any], skip: Iterable[str] = ()) -> str:
     params = _params_text(claim.get("params"), skip)
     return f"{claim.get('id', '')}" + (f" ({params})" if params else "")
+
+
+def _short_labels(claims: Sequence[Mapping[str, Any]], skip: Iterable[str] = ()) -> list[str]:
+    """A legend label per claim entry: its id, plus the parameters that tell apart entries
+    of the same id (all parameters would not fit in a legend)."""
+    skip = set(skip)
+    by_id: dict[str, list[Mapping[str, Any]]] = {}
+    for c in claims:
+        by_id.setdefault(str(c.get("id", "")), []).append(c.get("params") or {})
+    labels = []
+    for c in claims:
+        cid = str(c.get("id", ""))
+        group = by_id[cid]
+        params = c.get("params") or {}
+        varying = [k for k in params if k not in skip and len({repr(g.get(k)) for g in group}) > 1]
+        labels.append(cid + (" (" + ", ".join(f"{k}={params[k]}" for k in varying) + ")" if varying else ""))
+    return labels
 
 
 def _line(ax, x, y, i: int, label: str, *, markevery: int | None = None, **kwargs) -> None:
@@ -218,14 +251,14 @@ def figure_traces(claim: Mapping[str, Any]):
     left.set_xlabel("recorded point (evenly spaced over the run)")
     left.set_ylabel("objective")
     left.legend(fontsize=7)
-    right.set_yscale("log")
+    _log_scale(right.yaxis, right.set_yscale)
     right.set_xlabel("recorded point (evenly spaced over the run)")
     right.set_ylabel("|objective - claimed minimum|")
     right.set_title("gap (hollow: below the claimed minimum)", fontsize=8)
     more = " (first 8 drawn)" if len(traces) > 8 else ""
     fig.suptitle(f"{claim.get('id', '')}: optimisation from {len(traces)} starts{more}\n"
                  f"{_params_text(claim.get('params'))}", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.3)
     return fig
 
 
@@ -328,7 +361,7 @@ def figure_class_means(claim: Mapping[str, Any]):
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xlabel("principal direction 1")
         ax.set_ylabel("principal direction 2")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.15, right=0.95, bottom=0.1, top=0.82)
     return fig
 
 
@@ -361,7 +394,7 @@ def figure_random_labels(claim: Mapping[str, Any]):
     ax.set_ylabel("iterations until 100% train accuracy")
     ax.set_title(f"{claim.get('id', '')}: CE linear, SC superlinear?", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
     return fig
 
 
@@ -398,12 +431,12 @@ def figure_training(claim: Mapping[str, Any]):
     if not drawn:
         return None
     if right.lines:
-        right.set_yscale("log")
+        _log_scale(right.yaxis, right.set_yscale)
         right.legend(fontsize=7)
     right.set_xlabel("iteration")
     right.set_title("collapse measures (0 at the simplex)", fontsize=8)
     fig.suptitle(f"{_label(claim)}: training geometry", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.85, wspace=0.3)
     return fig
 
 
@@ -428,38 +461,48 @@ def figure_ufm_success(claims: Sequence[Mapping[str, Any]]):
     """
     series: dict[str, dict[float, float]] = {}
     dim_name = "d"
-    for claim in claims:
+    dims = [_dimension_of(c.get("params") or {}) for c in claims]
+    labels = _short_labels(claims, skip={d[0] for d in dims if d is not None})
+    for claim, label in zip(claims, labels):
         ev = _evidence(claim)
         sweep = ev.get("success_by_dimension")
         if isinstance(sweep, Mapping):
             pts = {float(k): _number(v) for k, v in sweep.items() if _number(k) is not None}
-        elif isinstance(sweep, list):
-            pts = {_number(r.get("d")): _number(r.get("fraction")) for r in sweep if isinstance(r, Mapping)}
+        elif isinstance(sweep, list):  # rows as theorycheck.ufm.landscape_sweep writes them, or {"d", "fraction"}
+            pts = {_number(r.get("d")): _number(r.get("fraction", r.get("fraction_reached")))
+                   for r in sweep if isinstance(r, Mapping)}
         else:
             pts = {}
         pts = {k: v for k, v in pts.items() if k is not None and v is not None}
         if pts:
-            series.setdefault(_label(claim), {}).update(pts)
+            series.setdefault(label, {}).update(pts)
             continue
         frac = _number(ev.get("global_fraction"))
         dim = _dimension_of(claim.get("params") or {})
         if str(claim.get("kind", "")) == "landscape" and frac is not None and dim is not None:
             dim_name = dim[0]
-            series.setdefault(_label(claim, skip=(dim[0],)), {})[dim[1]] = frac
+            series.setdefault(label, {})[dim[1]] = frac
     if not series:
         return None
     fig, ax = _new_figure(6.5, 3.6)
+    all_x = sorted({x for pts in series.values() for x in pts})
     for i, (label, pts) in enumerate(sorted(series.items())):
         xs = sorted(pts)
         _line(ax, xs, [pts[x] for x in xs], i, label, markevery=1)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="every start reaches the minimum")
     ax.set_ylim(-0.05, 1.08)
+    ax.set_xlim(all_x[0] - 1, all_x[-1] + 1)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(f"dimension {dim_name}")
     ax.set_ylabel("fraction of starts at the global minimum")
     ax.set_title("landscape: success fraction per dimension", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
     return fig
+
+
+def _cosines(source: Mapping[str, Any]) -> dict:
+    return {k: _number(source.get(k, source.get(ANGLE_ALIASES[k]))) for k, _ in ANGLE_KEYS}
 
 
 def _angle_rows(claim: Mapping[str, Any]) -> list[dict]:
@@ -468,15 +511,16 @@ def _angle_rows(claim: Mapping[str, Any]) -> list[dict]:
     sweep = ev.get("imbalance_angles")
     if isinstance(sweep, list):
         for r in sweep:
-            if isinstance(r, Mapping) and _number(r.get("R")) is not None:
-                rows.append({"R": _number(r["R"]), "tau": _number(r.get("tau")),
-                             **{k: _number(r.get(k)) for k, _ in ANGLE_KEYS}})
+            ratio = next((_number(r.get(n)) for n in RATIO_PARAMS if _number(r.get(n)) is not None),
+                         None) if isinstance(r, Mapping) else None
+            if ratio is not None:
+                rows.append({"R": ratio, "tau": _number(r.get("tau")), **_cosines(r)})
     else:
         params = claim.get("params") or {}
         ratio = next((_number(params.get(n)) for n in RATIO_PARAMS if _number(params.get(n)) is not None), None)
-        if ratio is not None and any(_number(ev.get(k)) is not None for k, _ in ANGLE_KEYS):
-            rows.append({"R": ratio, "tau": _number(params.get("tau")),
-                         **{k: _number(ev.get(k)) for k, _ in ANGLE_KEYS}})
+        cos = _cosines(ev)
+        if ratio is not None and any(v is not None for v in cos.values()):
+            rows.append({"R": ratio, "tau": _number(params.get("tau")), **cos})
     return rows
 
 
@@ -499,12 +543,12 @@ def figure_imbalance_angles(claims: Sequence[Mapping[str, Any]]):
             ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=ls, marker=marker, color=GREYS[j % 4],
                     markerfacecolor=fill, markeredgecolor="black",
                     label=label + (f", tau={tau:g}" if tau is not None else ""))
-    ax.set_xscale("log")
+    _log_scale(ax.xaxis, ax.set_xscale)
     ax.set_xlabel("imbalance ratio R (majority / minority samples)")
     ax.set_ylabel("cosine between class means")
     ax.set_title("label imbalance: class-mean geometry", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.9)
     return fig
 
 
@@ -518,17 +562,17 @@ def figure_informativeness(claims: Sequence[Mapping[str, Any]]):
     """
     bars = []
     samples = []
-    for claim in claims:
+    for claim, label in zip(claims, _short_labels(claims)):
         ev = _evidence(claim)
         frac = _number(ev.get("informative_fraction"))
         if frac is not None:
-            bars.append((_label(claim), frac, str(claim.get("verdict", "")).upper()))
+            bars.append((label, frac, str(claim.get("verdict", "")).upper()))
         pts = ev.get("informative_samples")
         if isinstance(pts, list):
             pairs = [(_number(p[0]), _number(p[1])) for p in pts if isinstance(p, list) and len(p) >= 2]
             pairs = [p for p in pairs if None not in p]
             if pairs:
-                samples.append((_label(claim), pairs))
+                samples.append((label, pairs))
     if not bars and not samples:
         return None
     ncols = 2 if samples and bars else 1
@@ -545,7 +589,7 @@ def figure_informativeness(claims: Sequence[Mapping[str, Any]]):
         ax.set_yticklabels([b[0] for b in bars], fontsize=7)
         ax.set_xlim(0, 1.25)
         ax.invert_yaxis()
-        ax.set_xlabel("fraction of inputs where the bound is tighter than the trivial one")
+        ax.set_xlabel("fraction of inputs where it beats the trivial bound")
         ax.set_title("informativeness of bounds", fontsize=9)
     if samples:
         ax = axes[-1]

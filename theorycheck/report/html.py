@@ -126,8 +126,8 @@ def _evidence_value(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False, sort_keys=False)
         if len(text) > 4000:
             text = text[:4000] + " ..."
-        return f"<details><summary>{_e(short)}</summary><pre><code>{_e(text)}</code></pre></details>"
-    return _e(short)
+        return f"<details><summary><code>{_e(short)}</code></summary><pre><code>{_e(text)}</code></pre></details>"
+    return f"<code>{_e(short)}</code>"
 
 
 def summary_table_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
@@ -198,7 +198,7 @@ def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
     if evidence:
         rows = [(f"<code>{_e(k)}</code>", _evidence_value(v)) for k, v in evidence.items()]
         out.append("<details open><summary><b>Evidence</b></summary>")
-        out.append(_table(["quantity", "value"], rows, numeric=(1,), raw=True))
+        out.append(_table(["quantity", "value"], rows, raw=True))
         out.append("</details>")
     for fig in figures:
         out.append(_figure(fig))

@@ -1,0 +1,388 @@
+"""Claims of garrido2023 (THEORY.md section 6): duality of contrastive and non-contrastive SSL.
+
+Q. Garrido, Y. Chen, A. Bardes, L. Najman, Y. LeCun. *On the Duality Between Contrastive
+and Non-Contrastive Self-Supervised Learning.* ICLR 2023. ``K`` in R^{M x N}: M the
+embedding dimension, N the batch size, columns are embeddings;
+L_c = ||K^T K - diag(K^T K)||_F^2 and L_nc = ||K K^T - diag(K K^T)||_F^2.
+
+* ``garrido2023.duality`` -- L_nc + sum_j ||K_j,.||^4 = L_c + sum_i ||K_.,i||^4 (identity,
+  proved exactly by :mod:`theorycheck.symbolic` for M, N <= LIMITS["duality"]);
+* ``garrido2023.doubly-normalized`` -- "if both rows and columns of K were L2 normalized,
+  L_nc = L_c + N - M" (as the paper states it; unit rows and unit columns force M = N,
+  which the engine finds: VACUOUS for M != N);
+* ``garrido2023.doubly-stochastic`` -- the seed slide's wording of the same remark ("K as
+  double stochastic matrix"), a different statement;
+* ``garrido2023.lemma3.4`` -- (N^2/M) a^4 <= sum_j ||K_j,.||^4 <= N^2 a^4 for columns of
+  norm a, with the remark that both bounds correspond to collapsed embeddings
+  (``garrido2023.lemma3.4.remark-lower`` / ``-upper``) and the exact attainment
+  identity that corrects it (``garrido2023.lemma3.4.attainment``);
+* ``garrido2023.prop3.1`` -- E[x^T x^-] = 0 and Var[x^T x^-] = 1/M for negative pairs at
+  the optimum of SimCLR/DCL with infinitely many negatives (statistical).
+
+Family: ``theorycheck verify duality``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend as xp
+from .. import losses
+from .. import strategies as st
+from .._validation import check_int
+from ..engine.claim import Assumption, Param, claim
+from ..engine.families import Family, Option, register_family
+from ..ssl import ProofNotAttempted, _const, _maximum, doubly_stochastic, proof_within_limits, sign_columns
+
+__all__ = [
+    "duality",
+    "doubly_normalized",
+    "doubly_stochastic_reading",
+    "lemma3_4",
+    "lemma3_4_remark_lower",
+    "lemma3_4_remark_upper",
+    "lemma3_4_attainment",
+    "prop3_1",
+    "ATTAINMENT_PROOF_LIMIT",
+]
+
+_CITE = ("garrido2023",)
+_IDENTITY_KEYS = ("proof", "inputs_tried", "worst_slack")
+_SIZES = (Param("M", 4, "embedding dimension (rows of K)", min=1),
+          Param("N", 5, "batch size (columns of K)", min=1))
+
+#: Largest M for which the attainment identity is proved symbolically (it is a polynomial
+#: identity in the M squared row norms: cheap, but the sum over pairs grows like M^2).
+ATTAINMENT_PROOF_LIMIT = 12
+
+
+def _norms4(K: Any) -> tuple[Any, Any]:
+    """(sum_j ||K_j,.||^4, sum_i ||K_.,i||^4)."""
+    rows = xp.sum(K * K, axis=1)
+    cols = xp.sum(K * K, axis=0)
+    return xp.sum(rows * rows), xp.sum(cols * cols)
+
+
+# --------------------------------------------------------------------------------------
+# the duality and its normalized special cases
+# --------------------------------------------------------------------------------------
+
+
+@claim(
+    id="garrido2023.duality",
+    cite=_CITE,
+    kind="identity",
+    statement="L_nc + sum_j ||K_j,.||^4 = L_c + sum_i ||K_.,i||^4 for every K in R^{M x N}",
+    params=_SIZES,
+    inputs=lambda p, active: {"K": st.real_matrix(p.M, p.N, 1.0)},
+    proof=lambda p: proof_within_limits("prove_duality", "duality", M=p.M, N=p.N),
+    family="duality",
+    summary_keys=_IDENTITY_KEYS,
+)
+def duality(K, *, p):
+    """(L_nc + sum of row norms^4, L_c + sum of column norms^4)."""
+    rows4, cols4 = _norms4(K)
+    return losses.dimension_contrastive(K) + rows4, losses.sample_contrastive(K) + cols4
+
+
+def _normalized_inputs(p, active):
+    rows, cols = "unit rows" in active, "unit columns" in active
+    if rows and cols:
+        return {"K": st.doubly_normalized(p.M, p.N)}
+    if rows:
+        return {"K": st.unit_rows(p.M, p.N)}
+    if cols:
+        return {"K": st.unit_columns(p.M, p.N)}
+    return {"K": st.real_matrix(p.M, p.N, 1.0)}
+
+
+def _normalized_requires(p, active):
+    """Why no K has unit rows and unit columns at these sizes, computed by the symbolic proof.
+
+    The proof shows sum_j (||K_j,.||^2 - 1) - sum_i (||K_.,i||^2 - 1) = N - M identically, so
+    the hypotheses put a nonzero constant into their ideal when M != N. Above the proof's
+    size limit the input space itself says so (strategies.doubly_normalized raises
+    Unsatisfiable from the Frobenius-norm count).
+    """
+    if not ("unit rows" in active and "unit columns" in active) or p.M == p.N:
+        return None
+    try:
+        result = proof_within_limits("prove_doubly_normalized", "doubly_normalized", M=p.M, N=p.N)
+    except ProofNotAttempted:
+        return None
+    if result.vacuous:
+        return "; ".join(result.notes)
+    return None
+
+
+@claim(
+    id="garrido2023.doubly-normalized",
+    cite=_CITE,
+    kind="identity",
+    statement="if both rows and columns of K were L2 normalized, we would have L_nc = L_c + N - M",
+    params=(Param("M", 4, "embedding dimension (rows of K)", min=1),
+            Param("N", 4, "batch size (columns of K)", min=1)),
+    assumptions=(Assumption("unit rows", "||K_j,.|| = 1 for every row j"),
+                 Assumption("unit columns", "||K_.,i|| = 1 for every column i")),
+    inputs=_normalized_inputs,
+    requires=_normalized_requires,
+    proof=lambda p: proof_within_limits("prove_doubly_normalized", "doubly_normalized", M=p.M, N=p.N),
+    family="duality",
+    summary_keys=_IDENTITY_KEYS,
+)
+def doubly_normalized(K, *, p):
+    """(L_nc, L_c + N - M)."""
+    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + _const(float(p.N - p.M), K)
+
+
+@claim(
+    id="garrido2023.doubly-stochastic",
+    cite=_CITE,
+    kind="identity",
+    statement=("seed slide: 'in the specific case of K as double stochastic matrix, then L_nc = L_c + N - M' "
+               "(rows and columns of K non-negative and summing to 1)"),
+    params=(Param("M", 4, "embedding dimension (rows of K)", min=1),
+            Param("N", 4, "batch size (columns of K)", min=1)),
+    inputs=lambda p, active: {"K": doubly_stochastic(p.M, p.N)},
+    proof=lambda p: proof_within_limits("prove_doubly_normalized", "doubly_normalized", M=p.M, N=p.N,
+                                        normalization="stochastic"),
+    family="duality",
+    summary_keys=_IDENTITY_KEYS,
+)
+def doubly_stochastic_reading(K, *, p):
+    """(L_nc, L_c + N - M)."""
+    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + _const(float(p.N - p.M), K)
+
+
+# --------------------------------------------------------------------------------------
+# Lemma 3.4 and its remark
+# --------------------------------------------------------------------------------------
+
+
+def _lemma_parts(K: Any, a: Any, p) -> dict:
+    """S = sum_j ||K_j,.||^4 of aK and the bounds, with a^2 the mean squared column norm of aK.
+
+    Under the lemma's hypothesis every column has norm a, so a^2 = ||aK||_F^2 / N exactly; taking
+    the mean keeps the bounds exact for the float input (whose columns have norm 1 only to
+    rounding): lower = (sum_j r_j)^2 / M and upper = (sum_j r_j)^2, r_j the squared row norms.
+    """
+    Ka = K * a
+    rows = xp.sum(Ka * Ka, axis=1)
+    S = xp.sum(rows * rows)
+    a2 = xp.sum(rows) / _const(float(p.N), Ka)
+    N2a4 = _const(float(p.N * p.N), Ka) * a2 * a2
+    lower = N2a4 / _const(float(p.M), Ka)
+    return {"S": S, "lower": lower, "upper": N2a4, "rows": rows}
+
+
+def _collapsed(K: Any) -> bool:
+    """rank(K) <= 1 (all embeddings on one line through 0), decided on the 2 x 2 minors.
+
+    Exactly in high precision: the entries are binary64 numbers, so each product of two is
+    exact with 106 bits and so is their difference (mpmath works with ~200 bits). In float64
+    a rank-1 input may show minors of rounding size; it is then treated as not collapsed,
+    and the engine's high-precision confirmation settles any candidate it produces.
+    """
+    minors = K[:, None, :, None] * K[None, :, None, :] - K[:, None, None, :] * K[None, :, :, None]
+    return not bool(np.any(np.asarray(xp.to_numpy(minors) if xp.kind(K) != "torch"
+                                      else minors.detach().cpu().numpy()) != 0))
+
+
+def _lemma_inputs(p, active):
+    K = sign_columns(p.M, p.N) if "equal column norms" in active else st.real_matrix(p.M, p.N, 1.0)
+    return {"K": K, "a": st.real(0.1, 3.0)}
+
+
+_EQUAL_NORMS = Assumption("equal column norms", "||K_.,i|| = a for every column i")
+
+
+@claim(
+    id="garrido2023.lemma3.4",
+    cite=_CITE,
+    kind="inequality",
+    statement=("Lemma 3.4: if ||K_.,i|| = a for every column, (N^2/M) a^4 <= sum_j ||K_j,.||^4 <= N^2 a^4 "
+               "(both bounds at once: lhs = max(lower - S, S - upper) <= 0; a^2 = mean squared column norm)"),
+    params=_SIZES,
+    assumptions=(_EQUAL_NORMS,),
+    inputs=_lemma_inputs,
+    relation="<=",
+    family="duality",
+)
+def lemma3_4(K, a, *, p):
+    """(max(lower - S, S - upper), 0): both bounds hold iff lhs <= 0."""
+    parts = _lemma_parts(K, a, p)
+    below, above = parts["lower"] - parts["S"], parts["S"] - parts["upper"]
+    return _maximum(below, above), 0.0
+
+
+def _pair_sums(r: Any, M: int) -> tuple[Any, Any]:
+    """(sum_{j<k} (r_j - r_k)^2, sum_{j<k} r_j r_k) over the strict upper triangle (no cancellation)."""
+    upper = np.triu(np.ones((M, M), dtype=bool), k=1)
+    mask = upper if xp.kind(r) != "torch" else _torch_mask(upper, r)
+    diff = r[:, None] - r[None, :]
+    return xp.sum((diff * diff)[mask]), xp.sum((r[:, None] * r[None, :])[mask])
+
+
+def _torch_mask(mask: np.ndarray, like: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(mask, device=like.device)
+
+
+def _remark(K, a, p, side: str):
+    """(gap to the bound, 0), the gap computed by the attainment identity so that it carries no
+    cancellation: S - lower = (1/M) sum_{j<k} (r_j - r_k)^2 and upper - S = 2 sum_{j<k} r_j r_k."""
+    parts = _lemma_parts(K, a, p)
+    if _collapsed(K):  # the remark allows attaining the bound at collapsed embeddings
+        return _const(1.0, parts["S"]), 0.0
+    if p.M == 1:  # a single row: K is collapsed (handled above); kept for clarity
+        return _const(1.0, parts["S"]), 0.0
+    spread, products = _pair_sums(parts["rows"], p.M)
+    gap = spread / _const(float(p.M), spread) if side == "lower" else 2 * products
+    return gap, 0.0
+
+
+@claim(
+    id="garrido2023.lemma3.4.remark-lower",
+    cite=_CITE,
+    kind="inequality",
+    statement=("Remark to Lemma 3.4: the lower bound (N^2/M) a^4 corresponds to collapsed embeddings and is not "
+               "attained in practice -- checked as: every K whose embeddings are not collapsed (rank(K) >= 2) "
+               "has sum_j ||K_j,.||^4 > (N^2/M) a^4"),
+    params=_SIZES,
+    assumptions=(_EQUAL_NORMS,),
+    inputs=_lemma_inputs,
+    relation=">",
+    family="duality",
+)
+def lemma3_4_remark_lower(K, a, *, p):
+    """(S - lower, 0) for non-collapsed K; (1, 0) for collapsed K (exempt)."""
+    return _remark(K, a, p, "lower")
+
+
+@claim(
+    id="garrido2023.lemma3.4.remark-upper",
+    cite=_CITE,
+    kind="inequality",
+    statement=("Remark to Lemma 3.4: the upper bound N^2 a^4 corresponds to collapsed embeddings and is not "
+               "attained in practice -- checked as: every K whose embeddings are not collapsed (rank(K) >= 2) "
+               "has sum_j ||K_j,.||^4 < N^2 a^4"),
+    params=_SIZES,
+    assumptions=(_EQUAL_NORMS,),
+    inputs=_lemma_inputs,
+    relation=">",
+    family="duality",
+)
+def lemma3_4_remark_upper(K, a, *, p):
+    """(upper - S, 0) for non-collapsed K; (1, 0) for collapsed K (exempt)."""
+    return _remark(K, a, p, "upper")
+
+
+def _attainment_proof(p):
+    """Exact proof (sympy) of both attainment identities in the squared row norms r_1..r_M."""
+    M = check_int(p.M, "M", "garrido2023.lemma3.4.attainment proof", min_value=1)
+    if M > ATTAINMENT_PROOF_LIMIT:
+        raise ProofNotAttempted(f"not attempted: M={M} exceeds ATTAINMENT_PROOF_LIMIT = {ATTAINMENT_PROOF_LIMIT}; "
+                                "tested numerically at this size")
+    import sympy as sp
+
+    from .. import symbolic
+
+    r = sp.symbols(f"r0:{M}", real=True)
+    total = sum(r)
+    pairs = [(j, k) for j in range(M) for k in range(j + 1, M)]
+    equations = [
+        symbolic.Equation(
+            "lower gap", "sum_j r_j^2 - (sum_j r_j)^2 / M = (1/M) sum_{j<k} (r_j - r_k)^2",
+            sum(x * x for x in r) - total ** 2 / M, sum(((r[j] - r[k]) ** 2 for j, k in pairs), sp.Integer(0)) / M,
+            scope=f"M={M}"),
+        symbolic.Equation(
+            "upper gap", "(sum_j r_j)^2 - sum_j r_j^2 = 2 sum_{j<k} r_j r_k",
+            total ** 2 - sum(x * x for x in r), 2 * sum((r[j] * r[k] for j, k in pairs), sp.Integer(0)),
+            scope=f"M={M}"),
+    ]
+    return symbolic.prove_chain("garrido2023.lemma3.4.attainment", {"M": M}, equations)
+
+
+@claim(
+    id="garrido2023.lemma3.4.attainment",
+    cite=_CITE,
+    kind="identity",
+    statement=("Corrected remark to Lemma 3.4, with r_j = ||K_j,.||^2 and a^2 the (common) squared column norm: "
+               "sum_j ||K_j,.||^4 - (N^2/M) a^4 = (1/M) sum_{j<k} (r_j - r_k)^2 -- the lower bound is attained "
+               "exactly when all rows have the same norm, collapsed or not (e.g. K = aI, tight frames); and "
+               "N^2 a^4 - sum_j ||K_j,.||^4 = 2 sum_{j<k} r_j r_k -- the upper bound exactly when one row carries "
+               "all the mass (dimensional collapse)"),
+    params=_SIZES,
+    assumptions=(_EQUAL_NORMS,),
+    inputs=_lemma_inputs,
+    proof=_attainment_proof,
+    corrects="garrido2023.lemma3.4.remark-lower",
+    family="duality",
+    summary_keys=_IDENTITY_KEYS,
+)
+def lemma3_4_attainment(K, a, *, p):
+    """(S - lower, (1/M) sum_{j<k} (r_j - r_k)^2)."""
+    parts = _lemma_parts(K, a, p)
+    r = parts["rows"]
+    diff = r[:, None] - r[None, :]  # the full sum counts every pair twice
+    return parts["S"] - parts["lower"], xp.sum(diff * diff) / _const(float(2 * p.M), r)
+
+
+# --------------------------------------------------------------------------------------
+# Proposition 3.1 (statistical)
+# --------------------------------------------------------------------------------------
+
+
+@claim(
+    id="garrido2023.prop3.1",
+    cite=_CITE,
+    kind="statistical",
+    statement=("Prop. 3.1: with infinitely many negatives SimCLR/DCL lead to embeddings (uniform on the unit sphere "
+               "of R^M) with E[x^T x^-] = 0 and Var[x^T x^-] = 1/M for negative pairs; Monte-Carlo over independent "
+               "uniform x, x^-"),
+    params=(Param("M", 8, "embedding dimension", min=1),),
+    inputs=lambda p, active: {"x": st.sphere(1, p.M, 1.0), "x_neg": st.sphere(1, p.M, 1.0)},
+    expected=lambda p: {"mean": 0.0, "var": 1.0 / p.M},
+    confidence=0.99,
+    family="duality",
+    summary_keys=("mean_estimate", "var_estimate", "var_expected", "var_ci_width", "confidence"),
+)
+def prop3_1(x, x_neg, *, p):
+    """One draw of x^T x^-."""
+    return xp.sum(x * x_neg)
+
+
+# --------------------------------------------------------------------------------------
+# family
+# --------------------------------------------------------------------------------------
+
+
+def _duality_checks(p) -> list:
+    n = min(p.M, p.N)
+    checks = [("garrido2023.duality", {"M": p.M, "N": p.N}),
+              ("garrido2023.doubly-normalized", {"M": p.M, "N": p.N})]
+    if p.M != p.N:  # the literal statement is vacuous here; show it where it has inputs too
+        checks.append(("garrido2023.doubly-normalized", {"M": n, "N": n}))
+    checks.append(("garrido2023.doubly-stochastic", {"M": p.M, "N": p.N}))
+    if p.M != p.N:
+        checks.append(("garrido2023.doubly-stochastic", {"M": n, "N": n}))
+    checks += [
+        ("garrido2023.lemma3.4", {"M": p.M, "N": p.N}),
+        ("garrido2023.lemma3.4.remark-lower", {"M": p.M, "N": p.N}),
+        ("garrido2023.lemma3.4.remark-upper", {"M": p.M, "N": p.N}),
+        ("garrido2023.lemma3.4.attainment", {"M": p.M, "N": p.N}),
+        ("garrido2023.prop3.1", {"M": p.M}),
+    ]
+    return checks
+
+
+register_family(Family(
+    "duality",
+    "contrastive / non-contrastive duality (garrido2023): L_c, L_nc, Lemma 3.4, Prop. 3.1",
+    (Option("M", 4, "embedding dimension M (rows of K)", min=1),
+     Option("N", 5, "batch size N (columns of K)", min=1)),
+    _duality_checks,
+), replace=True)
