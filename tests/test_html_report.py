@@ -242,6 +242,20 @@ def test_class_means_figure_needs_means_or_labelled_points():
     assert figure_class_means(_claim("x.ok", evidence={"class_means": _simplex_means(5, 4).tolist()})) is not None
 
 
+def test_class_means_of_a_lifted_embedding_use_its_first_h_columns():
+    from theorycheck.report.figures import _class_means
+
+    simplex = _simplex_means(3, 2)
+    lifted = np.c_[simplex.repeat(2, axis=0), [0.5, -0.5] * 3]  # a last "lift" coordinate averaging to 0
+    labels = [0, 0, 1, 1, 2, 2]
+    cx = {"inputs": {"y": labels, "Z_lifted": (lifted + [0, 0, 0.25]).tolist(), "W": [[1.0]]}, "params": {"h": 2}}
+    means, source = _class_means(_claim("x.lifted", counterexample=cx))
+    assert source == "class means of the counterexample" and means.shape == (3, 2)
+    assert np.allclose(means, simplex)
+    unlifted = dict(cx, params={"h": 3})  # no narrower h: every column counts
+    assert _class_means(_claim("x.full", counterexample=unlifted))[0].shape == (3, 3)
+
+
 def test_write_report_folder_and_report_command_rerender_identically(doc, tmp_path, capsys):
     doc = _small(doc)
     paths = write_report_folder(doc, tmp_path / "out")
@@ -283,3 +297,14 @@ def test_report_output_path_that_is_a_folder_is_an_error(doc, tmp_path, capsys):
     write_json(doc, tmp_path / "r.json")
     code = main(["report", str(tmp_path / "r.json"), "-o", str(tmp_path)])
     assert code == 2 and "must be a file path" in capsys.readouterr().err
+
+
+def test_public_names_exist_and_every_builder_is_exported():
+    import theorycheck.report.figures as figures_module
+    import theorycheck.report.html as html_module
+
+    for module in (figures_module, html_module):
+        assert len(set(module.__all__)) == len(module.__all__)
+        assert all(hasattr(module, name) for name in module.__all__)
+    exported = {getattr(figures_module, n) for n in figures_module.__all__ if n.startswith("figure_")}
+    assert {builder for _, _, builder, _ in FIGURE_BUILDERS} == exported

@@ -258,3 +258,16 @@ def test_repository_readme_has_one_claims_block_and_citation_file_is_valid():
     assert {"message", "authors", "references", "license"} <= set(top)
     assert "\t" not in text  # YAML forbids tabs for indentation
     assert 'title: "Dissecting Supervised Contrastive Learning"' in text
+
+
+def test_links_of_readme_and_docs_index_resolve():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for page in (root / "README.md", root / "docs" / "index.md", root / "docs" / "reports.md"):
+        targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        local = [t for t in targets if not t.startswith(("http://", "https://", "mailto:"))]
+        assert local, page
+        missing = [t for t in local if not (page.parent / t).exists()]
+        assert not missing, f"{page.name} links to missing files: {missing}"

@@ -136,9 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_run_options(p_fam)
     p_all = fam_sub.add_parser(
         "all", help="run every registered family with its defaults and write a report folder",
-        description="Run every registered family with its default options (empirical claims only with "
-                    "--empirical), print a summary table and write results.json, report.md, report.html "
-                    "and references.bib into --out.",
+        description="Run every registered family with its default options (empirical claims only with\n"
+                    "--empirical), print a summary table and write results.json, report.md, report.html\n"
+                    "(self-contained, with figures) and references.bib into --out. See docs/reports.md.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     group = p_all.add_argument_group("verify all options")
     group.add_argument("--K", dest="opt_K", default=None, metavar="INT",
@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_report = sub.add_parser(
         "report", help="re-render a saved results.json without recomputing",
-        description="Render a results document (written by --json or verify all) as Markdown or as "
-                    "self-contained HTML with figures.",
+        description="Render a results document (written by --json or verify all) as Markdown or as\n"
+                    "self-contained HTML with figures, without recomputing. See docs/reports.md.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_report.add_argument("results", metavar="RESULTS.json")
     p_report.add_argument("-o", "--output", default=None, metavar="PATH",
@@ -308,6 +308,19 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
 
     doc = _encode_floats(results.to_dict())
     out = sys.stdout
+    # files first: a reader that stops early (`| head`) must not cost the reports
+    written = []
+    if getattr(args, "out", None):  # verify all: the report folder
+        from .report.html import write_report_folder
+
+        paths = write_report_folder(doc, args.out)
+        written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
+                                                            ("HTML", "html"), ("BibTeX", "bibtex"),
+                                                            ("figures", "figures")) if role in paths]
+    if args.json_path:
+        written.append(("JSON", write_json(doc, args.json_path)))
+    if args.report_path:
+        written.append(("report", write_markdown(doc, args.report_path)))
     _print_table(doc, out)
     if getattr(args, "out", None):
         # verify all: one line per refuted claim; the pasteable counterexamples are in the report
@@ -326,18 +339,6 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
             print(f"\nnot run (add --empirical): {', '.join(skipped)}", file=out)
     else:
         _print_counterexamples(doc, out)
-    written = []
-    if getattr(args, "out", None):  # verify all: the report folder
-        from .report.html import write_report_folder
-
-        paths = write_report_folder(doc, args.out)
-        written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
-                                                            ("HTML", "html"), ("BibTeX", "bibtex"),
-                                                            ("figures", "figures")) if role in paths]
-    if args.json_path:
-        written.append(("JSON", write_json(doc, args.json_path)))
-    if args.report_path:
-        written.append(("report", write_markdown(doc, args.report_path)))
     if written:
         print("", file=out)
         for what, path in written:
@@ -523,6 +524,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of stdout went away (`theorycheck verify all | head`): not a bug; silence
+        # the interpreter's own flush of the closed pipe at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except Exception as exc:  # noqa: BLE001
         from .engine.claim import ClaimError
 

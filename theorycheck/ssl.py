@@ -83,6 +83,7 @@ __all__ = [
     "weighted_class_means",
     "doubly_stochastic",
     "sign_columns",
+    "unit_sphere",
     "ProofNotAttempted",
     "proof_within_limits",
 ]
@@ -450,7 +451,10 @@ def sigma_delta_curve(views, labels) -> tuple[np.ndarray, np.ndarray]:
     deltas, sigmas = [], []
     for t in thresholds:
         sigma, _, _ = _sigma_fraction(d2 <= t, labels, K)
-        deltas.append(math.sqrt(max(float(t), 0.0)))
+        delta = math.sqrt(max(float(t), 0.0))
+        while delta * delta < t:  # the smallest float delta with delta^2 >= t: sigma_delta(delta) agrees
+            delta = math.nextafter(delta, math.inf)
+        deltas.append(delta)
         sigmas.append(float(sigma))
     return np.asarray(deltas), np.asarray(sigmas)
 
@@ -1136,6 +1140,8 @@ def _standardize_np(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     n = x.shape[0]
     w = np.full(n, 1.0 / n) if w is None else w
     scale = np.max(np.abs(x), axis=0) if x.size else np.zeros(x.shape[1])
+    x = x / np.where(scale > 0, scale, 1.0)  # scale-free: tiny columns would square into subnormals
+    scale = np.where(scale > 0, 1.0, 0.0)
     mean = w @ x
     centred = x - mean
     var = w @ (centred * centred)
@@ -1153,6 +1159,8 @@ def _standardize_torch(x, w=None):
     n = x.shape[0]
     w = torch.full((n,), 1.0 / n, dtype=x.dtype, device=x.device) if w is None else w
     scale = x.detach().abs().amax(dim=0)
+    x = x / torch.where(scale > 0, scale, torch.ones_like(scale))  # scale-free (no subnormal squares)
+    scale = (scale > 0).to(x.dtype)
     mean = w @ x
     centred = x - mean
     var = w @ (centred * centred)
@@ -1166,6 +1174,63 @@ def _standardize_torch(x, w=None):
 
 def _standardize(x, w=None):
     return _standardize_torch(x, w) if is_torch(x) else _standardize_np(x, w)
+
+
+def _unit_rows(x):
+    """Rows scaled to unit norm, after dividing each row by its largest entry: rows of tiny
+    entries (1e-160) would otherwise square into subnormals and come out off the sphere.
+    Zero rows become e_1 (numpy). Torch: differentiable."""
+    if is_torch(x):
+        top = x.detach().abs().amax(dim=-1, keepdim=True).clamp_min(1e-300)
+        y = x / top
+        return y / _torch().linalg.vector_norm(y, dim=-1, keepdim=True).clamp_min(1e-150)
+    y = np.array(x, dtype=np.float64, copy=True)
+    top = np.max(np.abs(y), axis=-1, keepdims=True)
+    zero = top[..., 0] == 0
+    y = y / np.where(top > 0, top, 1.0)
+    y[zero] = 0.0
+    y[zero, 0] = 1.0
+    return y / np.linalg.norm(y, axis=-1, keepdims=True)
+
+
+class _UnitSphere(st.Space):
+    """``strategies.sphere(N, d, 1)`` with a projection that is exact also for tiny rows."""
+
+    def __init__(self, N: int, d: int):
+        self._base = st.sphere(N, d, 1.0)
+        self.N, self.d = self._base.N, self._base.h
+        self.shape, self.scale = self._base.shape, self._base.scale
+
+    def _draw(self, rng):
+        return _unit_rows(self._base.sample(rng))
+
+    def _raw_strategy(self):
+        return st._float_arrays(self.shape, 1.0)
+
+    def _from_raw(self, raw):
+        return _unit_rows(raw)
+
+    def project(self, x):
+        return _unit_rows(x)
+
+    def contains(self, x, atol: float = 1e-9) -> bool:
+        return self._base.contains(x, atol)
+
+    def special(self):
+        return self._base.special()
+
+    def describe(self):
+        return self._base.describe()
+
+    def __repr__(self):
+        return f"unit_sphere(N={self.N}, d={self.d})"
+
+
+def unit_sphere(N: int, d: int) -> st.Space:
+    """N points on the unit sphere of R^d: ``strategies.sphere(N, d, 1)`` whose projection
+    first divides every row by its largest entry, so that rows of tiny numbers (which
+    hypothesis draws) land on the sphere to rounding instead of 1e-6 off it."""
+    return _UnitSphere(N, d)
 
 
 class _ViewPairs(st.Space):
@@ -1207,7 +1272,7 @@ class _ViewPairs(st.Space):
         if self.mode == "free":
             return x
         if self.mode == "sphere":
-            return st._normalize_rows(x)
+            return _unit_rows(x)
         a, b = self._views(x)
         return self._stack(_standardize(a), _standardize(b))
 
@@ -1371,13 +1436,23 @@ class _DoublyStochastic(st.Space):
 
     @staticmethod
     def _sinkhorn(a: np.ndarray) -> np.ndarray:
-        a = np.abs(np.asarray(a, dtype=np.float64)) + 1e-12
-        for _ in range(5000):
-            a /= a.sum(axis=1, keepdims=True)
-            a /= a.sum(axis=0, keepdims=True)
-            if np.max(np.abs(a.sum(axis=1) - 1.0)) < 1e-14:
-                break
-        return a
+        """Sinkhorn balancing of |a| to a doubly stochastic matrix (rows and columns sum to 1 to 1e-13).
+
+        Balancing converges fast only when the pattern of a has total support; when it does
+        not converge, a growing positive offset is added, so the result is always in the space.
+        """
+        a = np.nan_to_num(np.abs(np.asarray(a, dtype=np.float64)), nan=0.0, posinf=1.0)
+        top = max(float(a.max()) if a.size else 0.0, 1.0)
+        for offset in (0.0, 1e-9, 1e-6, 1e-3, 1.0):
+            b = a + offset * top
+            if np.any(b.sum(axis=1) == 0) or np.any(b.sum(axis=0) == 0):
+                continue
+            for _ in range(2000):
+                b = b / b.sum(axis=1, keepdims=True)
+                b = b / b.sum(axis=0, keepdims=True)
+                if np.max(np.abs(b.sum(axis=1) - 1.0)) < 1e-13:
+                    return b
+        return np.full(a.shape, 1.0 / a.shape[0])  # pragma: no cover - offset 1 always converges
 
     def _draw(self, rng):
         # a random mixture of permutation matrices (Birkhoff-von Neumann), then slightly smoothed

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int, check_labels, check_real, fail, is_torch
+from . import geometry as _geometry
 
 try:
     import torch
@@ -170,11 +171,9 @@ def _orthogonal_from(a: np.ndarray) -> np.ndarray:
 
 
 def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
-    """The axis-aligned regular simplex: K rows in R^h, centred, norms ``radius`` (needs h >= K-1).
-
-    Row k is ``radius * sqrt(K/(K-1)) * (e_k - 1/K)`` written in an orthonormal basis of
-    the sum-zero subspace, padded with zeros; so ``<z_i, z_j> = -radius^2/(K-1)`` for
-    i != j (graf2021, the regular simplex of THEORY.md section 1).
+    """:func:`theorycheck.geometry.regular_simplex`, with an impossible size reported as
+    :class:`Unsatisfiable` (so the engine says VACUOUS) and the one-point case (the origin)
+    allowed, which degenerate input spaces need.
     """
     K = check_int(K, "K", "regular_simplex", min_value=1)
     h = check_int(h, "h", "regular_simplex", min_value=1)
@@ -185,16 +184,9 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
         return np.zeros((1, h))
     if h < K - 1:
         raise Unsatisfiable(f"a regular simplex of K={K} points needs h >= K-1 = {K - 1}; got h={h}")
-    centred = np.eye(K) - 1.0 / K
-    # Orthonormal basis of the sum-zero subspace: the first K-1 left singular vectors.
-    u, _, _ = np.linalg.svd(centred)
-    coords = centred @ u[:, : K - 1]
-    coords *= radius / math.sqrt((K - 1) / K)
-    out = np.zeros((K, h))
-    out[:, : K - 1] = coords
-    # Exact zeros where the SVD leaves 1e-17 dust keep the printed simplex readable.
-    out[np.abs(out) < 1e-15 * max(radius, 1.0)] = 0.0
-    return out
+    if radius == 0:  # every point at the origin: the degenerate (collapsed) configuration
+        return np.zeros((K, h))
+    return _geometry.regular_simplex(K, h, radius)
 
 
 def _straight_through(x, exact):

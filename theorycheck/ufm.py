@@ -937,11 +937,14 @@ def imbalance_figure(rows: Sequence[ImbalanceRow], path: str) -> str:
     panels = (("cos_majority_majority", "majority-majority"), ("cos_minority_minority", "minority-minority"),
               ("cos_majority_minority", "majority-minority"))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]  # readable in black and white too
     for ax, (attr, title) in zip(axes, panels):
-        for tau in sorted({r.tau for r in rows}):
+        for i, tau in enumerate(sorted({r.tau for r in rows})):
             sel = sorted((r for r in rows if r.tau == tau and getattr(r, attr) is not None), key=lambda r: r.ratio)
             if sel:
-                ax.plot([r.ratio for r in sel], [getattr(r, attr) for r in sel], marker="o", label=f"tau={tau:g}")
+                ls, marker = styles[i % len(styles)]
+                ax.plot([r.ratio for r in sel], [getattr(r, attr) for r in sel], linestyle=ls, marker=marker,
+                        label=f"tau={tau:g}")
         ax.axhline(-1.0 / (K - 1), color="gray", linestyle="--", linewidth=1, label="simplex -1/(K-1)")
         ax.set_xscale("log")
         ax.set_xlabel("imbalance ratio R = n_major / n_minor")

@@ -94,14 +94,14 @@ def _classes(p) -> ufm.ClassTypes:
     return ufm.sc_ufm_labels(p.K, p.n_per_class, p.imbalance, p.majority_classes)
 
 
-def certificate(p) -> ufm.SCCertificate:
+def _certificate(p) -> ufm.SCCertificate:
     """The (cached) relaxation certificate for the claim parameters ``p``."""
     return ufm.sc_certificate(p.K, p.n_per_class, p.tau, imbalance=p.imbalance,
                               majority_classes=p.majority_classes, solver=p.solver)
 
 
 def _certified_optimum(p) -> float:
-    return certificate(p).lower_bound
+    return _certificate(p).lower_bound
 
 
 def _requires(p, active) -> str | None:
@@ -149,7 +149,7 @@ def ufm_benign(H, *, p):
 
 
 def _unique_distance(H, *, p) -> float:
-    cert = certificate(p)
+    cert = _certificate(p)
     return max(ufm.gram_distance(H, cert.gram), ufm.procrustes_distance(H, cert.recover(p.d)))
 
 
@@ -178,7 +178,7 @@ def ufm_unique(H, *, p):
 
 
 def _tight_witness(p) -> dict:
-    return {"H": certificate(p).recover(p.d)}
+    return {"H": _certificate(p).recover(p.d)}
 
 
 @claim(
@@ -205,7 +205,7 @@ def ufm_tight(H, *, p):
 
 
 def _imbalance_distance(H, *, p) -> float:
-    cert = certificate(p)
+    cert = _certificate(p)
     G = H @ H.T
     return max(ufm.block_structure_residual(G, cert.labels), ufm.gram_distance(H, cert.gram))
 

@@ -50,6 +50,7 @@ __all__ = [
 
 _CITE = ("garrido2023",)
 _IDENTITY_KEYS = ("proof", "inputs_tried", "worst_slack")
+_SIZED_IDENTITY_KEYS = ("sizes",) + _IDENTITY_KEYS
 _SIZES = (Param("M", 4, "embedding dimension (rows of K)", min=1),
           Param("N", 5, "batch size (columns of K)", min=1))
 
@@ -130,7 +131,7 @@ def _normalized_requires(p, active):
     requires=_normalized_requires,
     proof=lambda p: proof_within_limits("prove_doubly_normalized", "doubly_normalized", M=p.M, N=p.N),
     family="duality",
-    summary_keys=_IDENTITY_KEYS,
+    summary_keys=_SIZED_IDENTITY_KEYS,
 )
 def doubly_normalized(K, *, p):
     """(L_nc, L_c + N - M)."""
@@ -149,7 +150,7 @@ def doubly_normalized(K, *, p):
     proof=lambda p: proof_within_limits("prove_doubly_normalized", "doubly_normalized", M=p.M, N=p.N,
                                         normalization="stochastic"),
     family="duality",
-    summary_keys=_IDENTITY_KEYS,
+    summary_keys=_SIZED_IDENTITY_KEYS,
 )
 def doubly_stochastic_reading(K, *, p):
     """(L_nc, L_c + N - M)."""

@@ -89,6 +89,7 @@ __all__ = [
     "batch_plan",
     "CE_STEPS",
     "EXACT_BATCH_LIMIT",
+    "SUBSAMPLE_STRIDE",
     "supcon_checks",
     "ce_checks",
     "SUPCON_FAMILY",
@@ -529,13 +530,33 @@ def _w_norm(p) -> float:
     return check_real(p.w_norm, "w_norm", "claim 'graf2021.ce.equality'", gt=0.0)
 
 
+def _lifted_ball(p, active):
+    r"""The embeddings of the CE characterizations: rows of ``Z_lifted`` in R^{h+1}, Z = Z_lifted[:, :h].
+
+    With ``norm<=rho`` the rows lie on the sphere of radius rho in R^{h+1}, whose projections onto
+    the first h coordinates are exactly the closed ball of radius rho in R^h: a smooth
+    parametrisation of the ball. Projecting onto the ball itself puts a kink in the objective
+    where the minimisers are (on its boundary), and L-BFGS stalls there at K = 10 (gradient norm
+    ~0.04 after 100 iterations); on the lifted sphere it converges to 1e-9. Without
+    ``norm<=rho``: unconstrained (the last column is unused).
+    """
+    rho = _positive_rho(p, "graf2021.ce")
+    return st.sphere(p.N, p.h + 1, rho) if "norm<=rho" in active else st.real_matrix(p.N, p.h + 1, rho)
+
+
 def _aligned_witness(p, row_norm: float, *, flat: bool) -> dict:
-    """Collapsed simplex Z (classes in blocks) and the aligned simplex W with the given row norm."""
+    """Collapsed simplex (classes in blocks, lifted with a 0 last coordinate) and the aligned simplex
+    W with the given row norm."""
     rho = _positive_rho(p, "graf2021.ce")
     y = _sorted_labels(p.N, p.K)
     zeta = _simplex_points(p.K, p.h, rho)
     W = zeta * (row_norm / rho)
-    return {"Z": zeta[y], "W": W.reshape(1, -1) if flat else W, "y": y}
+    lifted = np.concatenate([zeta[y], np.zeros((p.N, 1))], axis=1)
+    return {"Z_lifted": lifted, "W": W.reshape(1, -1) if flat else W, "y": y}
+
+
+def _lifted_distance(Z_lifted, W, y, p, row_norm: float) -> float:
+    return _collapse_and_alignment(np.asarray(Z_lifted, dtype=np.float64)[:, : p.h], W, y, p, row_norm)
 
 
 def _collapse_and_alignment(Z, W, y, p, row_norm: float) -> float:
@@ -554,10 +575,9 @@ def _collapse_and_alignment(Z, W, y, p, row_norm: float) -> float:
 
 
 def _equality_inputs(p, active):
-    out = _ce_inputs(p, active, every_class=True)
+    out = _ce_inputs(p, active, need_z=False, every_class=True)
     # W on the Frobenius sphere of radius w_norm, stored flattened as one row of length K h
-    out["W"] = st.sphere(1, p.K * p.h, _w_norm(p))
-    return out
+    return {"Z_lifted": _lifted_ball(p, active), "W": st.sphere(1, p.K * p.h, _w_norm(p)), "y": out["y"]}
 
 
 def _equality_requires(p, active):
@@ -572,21 +592,22 @@ def _equality_requires(p, active):
               "(ii) the zeta form a rho-inscribed regular simplex; (iii) the rows of W form a regular "
               "simplex aligned with it (w_y proportional to zeta_y). Requires h >= K-1. Checked at "
               "fixed ||W||_F = w_norm: min over Z in the ball of L_CE equals the bound, and every "
-              "minimiser satisfies (i)-(iii)",
+              "minimiser satisfies (i)-(iii) (Z = Z_lifted[:, :h], Z_lifted on the sphere in R^{h+1}: "
+              "exactly the ball)",
     params=(_N_CE, _K, Param("h", 2, "embedding dimension", min=1), _RHO,
             Param("w_norm", 2.0, "Frobenius norm of W (> 0)", type=float, min=0.0), _starts(4), _steps(500)),
     assumptions=(BALANCED, BALL, DIM),
     inputs=_equality_inputs,
     optimum=lambda p: ce_lower_bound(p.K, p.rho, _w_norm(p)),
     witness=lambda p: _aligned_witness(p, _w_norm(p) / math.sqrt(p.K), flat=True),
-    distance=lambda Z, W, y, p: _collapse_and_alignment(Z, W, y, p, p.w_norm / math.sqrt(p.K)),
+    distance=lambda Z_lifted, W, y, p: _lifted_distance(Z_lifted, W, y, p, p.w_norm / math.sqrt(p.K)),
     requires=_equality_requires,
     summary_keys=("claimed_optimum", "best_value", "max_distance"),
     family="ce",
 )
-def ce_equality(Z, W, y, *, p):
-    """L_CE(Z, W; Y) with W given flattened on the Frobenius sphere (graf2021, section 2)."""
-    return cross_entropy(Z, W.reshape(p.K, p.h), y)
+def ce_equality(Z_lifted, W, y, *, p):
+    """L_CE(Z, W; Y), Z = Z_lifted[:, :h], W given flattened on the Frobenius sphere (graf2021)."""
+    return cross_entropy(Z_lifted[:, : p.h], W.reshape(p.K, p.h), y)
 
 
 #: Readings of the slide's r_W equation: what r_W measures and which penalty lambda multiplies.
@@ -613,9 +634,9 @@ def _literal_row_norm(p, reading: str) -> float:
 
 
 def _l2_inputs(p, active):
-    out = _ce_inputs(p, active, every_class=True)
+    out = _ce_inputs(p, active, need_z=False, every_class=True)
     _lam(p, "graf2021.ce.l2")
-    return out
+    return {"Z_lifted": _lifted_ball(p, active), "W": out["W"], "y": out["y"]}
 
 
 def _l2_value_at(p, row_norm: float, penalty: float = 1.0) -> float:
@@ -646,9 +667,9 @@ def _l2_reading(reading: str):
     """Register the slide's L2 corollary in one reading (see :data:`L2_READINGS`)."""
     claim_id, penalty, _ = L2_READINGS[reading]
 
-    def evaluate(Z, W, y, *, p):
-        """L_CE(Z, W; Y) + penalty lam ||W||_F^2 (graf2021, L2-regularised corollary)."""
-        return cross_entropy(Z, W, y, l2=penalty * p.lam)
+    def evaluate(Z_lifted, W, y, *, p):
+        """L_CE(Z, W; Y) + penalty lam ||W||_F^2, Z = Z_lifted[:, :h] (graf2021, L2 corollary)."""
+        return cross_entropy(Z_lifted[:, : p.h], W, y, l2=penalty * p.lam)
 
     evaluate.__name__ = evaluate.__qualname__ = "ce_l2" if reading == "row" else "ce_l2_" + reading.replace("-", "_")
     return claim(
@@ -661,7 +682,7 @@ def _l2_reading(reading: str):
         inputs=_l2_inputs,
         optimum=lambda p: _l2_value_at(p, _literal_row_norm(p, reading), penalty),
         witness=lambda p: _aligned_witness(p, _literal_row_norm(p, reading), flat=False),
-        distance=lambda Z, W, y, p: _collapse_and_alignment(Z, W, y, p, _literal_row_norm(p, reading)),
+        distance=lambda Z_lifted, W, y, p: _lifted_distance(Z_lifted, W, y, p, _literal_row_norm(p, reading)),
         requires=_equality_requires,
         summary_keys=("claimed_optimum", "best_value", "max_distance"),
         family="ce",
@@ -739,15 +760,15 @@ def _corrected_row_norm(p) -> float:
     optimum=lambda p: ce_l2_minimiser(p.K, _positive_rho(p, "graf2021.ce.l2-corrected"),
                                       _lam(p, "graf2021.ce.l2-corrected")).objective,
     witness=lambda p: _aligned_witness(p, _corrected_row_norm(p), flat=False),
-    distance=lambda Z, W, y, p: _collapse_and_alignment(Z, W, y, p, _corrected_row_norm(p)),
+    distance=lambda Z_lifted, W, y, p: _lifted_distance(Z_lifted, W, y, p, _corrected_row_norm(p)),
     requires=_equality_requires,
     corrects="graf2021.ce.l2",
     summary_keys=("claimed_optimum", "best_value", "max_distance"),
     family="ce",
 )
-def ce_l2_corrected(Z, W, y, *, p):
-    """L_CE(Z, W; Y) + lam ||W||_F^2 (graf2021, L2-regularised corollary, derived statement)."""
-    return cross_entropy(Z, W, y, l2=p.lam)
+def ce_l2_corrected(Z_lifted, W, y, *, p):
+    """L_CE(Z, W; Y) + lam ||W||_F^2, Z = Z_lifted[:, :h] (graf2021, L2 corollary, derived statement)."""
+    return cross_entropy(Z_lifted[:, : p.h], W, y, l2=p.lam)
 
 
 # --------------------------------------------------------------------------- section 3: SC loss

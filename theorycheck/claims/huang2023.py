@@ -51,6 +51,7 @@ from ..ssl import (
     _thm4_core,
     _eta_exponent_core,
     proof_within_limits,
+    unit_sphere,
     view_pairs,
     weighted_class_means,
 )
@@ -72,6 +73,8 @@ __all__ = [
 _CITE = ("huang2023",)
 _IDENTITY_KEYS = ("proof", "inputs_tried", "worst_slack")
 _BOUND_KEYS = ("informative_fraction", "inputs_tried", "worst_slack")
+_SIZED_BOUND_KEYS = ("sizes",) + _BOUND_KEYS
+_SIZED_KEYS = ("sizes", "inputs_tried", "worst_slack")
 
 
 def _is_torch(x: Any) -> bool:
@@ -203,7 +206,7 @@ def gram_identity(mu, probs, *, p):
             Param("N", 8, "triples (anchor, positive, negative)", min=1)),
     assumptions=(Assumption("unit norm", "||f(x)|| = 1 for every embedding"),),
     inputs=lambda p, active: {
-        name: (st.sphere(p.N, p.d, 1.0) if "unit norm" in active else st.real_matrix(p.N, p.d, 1.0))
+        name: (unit_sphere(p.N, p.d) if "unit norm" in active else st.real_matrix(p.N, p.d, 1.0))
         for name in ("f1", "f2", "fneg")},
     proof=lambda p: proof_within_limits("prove_infonce_decomposition", "infonce", d=p.d),
     family="infonce",
@@ -288,6 +291,7 @@ def _exponent(L, M, p):
     inputs=_eta_inputs,
     relation="<=",
     family="infonce",
+    summary_keys=_SIZED_KEYS,
 )
 def thm1_eta_order(L, M, *, p):
     """(fitted exponent alpha, 1)."""
@@ -307,6 +311,7 @@ def thm1_eta_order(L, M, *, p):
     rtol=1e-7,
     corrects="huang2023.thm1.eta-order",
     family="infonce",
+    summary_keys=_SIZED_KEYS,
 )
 def thm1_eta_order_corrected(L, M, *, p):
     """(fitted exponent alpha, 2n + 1)."""
@@ -321,7 +326,7 @@ def thm1_eta_order_corrected(L, M, *, p):
 def _thm2_inputs(p, active):
     N = p.K * p.n_per_class
     return {
-        "centers": st.sphere(p.K, p.d, 1.0),
+        "centers": unit_sphere(p.K, p.d),
         "y": st.imbalanced_labels(N, p.K, 1),
         "offsets": st.real_matrix(N, p.d, 0.1),
         "aug": st.real_matrix(N, p.m * p.d, 0.03),
@@ -381,7 +386,7 @@ _ALIGNED = Assumption("perfect alignment", "sigma = 1, delta = 0, eps = 0, R_eps
 
 def _thm3_inputs(p, active):
     if "perfect alignment" in active:
-        return {"mu": st.sphere(p.K, p.d, 1.0), "probs": st.probability_vector(p.K, p.p_min)}
+        return {"mu": unit_sphere(p.K, p.d), "probs": st.probability_vector(p.K, p.p_min)}
     return {"views": view_pairs(p.N, p.d, "sphere"), "y": st.imbalanced_labels(p.N, p.K, 1)}
 
 
@@ -464,7 +469,7 @@ def _thm4_trivial(config=None, views=None, y=None, p=None):
     relation="<=",
     trivial=_thm4_trivial,
     family="barlow",
-    summary_keys=_BOUND_KEYS,
+    summary_keys=_SIZED_BOUND_KEYS,
 )
 def thm4(config=None, views=None, y=None, *, p):
     """(mu_k^T mu_l, bound_kl) at the pair (k, l) with the smallest slack."""
@@ -478,13 +483,15 @@ def thm4(config=None, views=None, y=None, *, p):
 
 
 def _sigma_inputs(p, active):
-    return {
+    spaces = {
         "x": st.real_matrix(p.N, p.d, 1.0),
-        "aug": st.real_matrix(p.N, p.m * p.d, 0.3),
         "extra": st.real_matrix(p.N, p.m_extra * p.d, 0.3),
         "y": st.imbalanced_labels(p.N, p.K, 1),
         "delta": st.real(0.0, 2.0),
     }
+    if p.m > 0:
+        spaces["aug"] = st.real_matrix(p.N, p.m * p.d, 0.3)
+    return spaces
 
 
 @claim(
@@ -504,11 +511,11 @@ def _sigma_inputs(p, active):
     relation=">=",
     family="infonce",
 )
-def sigma_delta(x, aug, extra, y, delta, *, p):
+def sigma_delta(x, extra, y, delta, aug=None, *, p):
     """(sigma_{A'}(delta), sigma_A(delta))."""
     labels = np.asarray(y, dtype=np.int64)
     base = [x[:, None, :]]
-    if p.m:
+    if aug is not None:
         base.append(x[:, None, :] + aug.reshape(p.N, p.m, p.d))
     views_A = _cat(base, axis=1)
     views_B = _cat([views_A, x[:, None, :] + extra.reshape(p.N, p.m_extra, p.d)], axis=1)

@@ -110,6 +110,8 @@ def _requires(p, active) -> str | None:
 
 
 def _objective(W, H, b, p):
+    # the trusted core: the engine's spaces already give float arrays of the right shapes, and
+    # the objective is called thousands of times per optimisation
     return ufm._ce_ufm_objective(W, H, b, _labels(p), p.lambda_W, p.lambda_H, p.lambda_b)
 
 

@@ -448,7 +448,8 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise fail("out", caller, "a directory that can be created and written", f"{out_dir} ({exc})") from exc
+            raise fail("out", caller, f"a directory that can be created and written ({exc.strerror or exc})",
+                       str(out_dir)) from exc
         (out_dir / "random_labels.txt").write_text(_table(rows) + "\n")
         from .figures import plot_random_labels
 

@@ -34,18 +34,16 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._validation import InvalidArgumentError, check_choice, check_int, check_real, fail
+from .._validation import InvalidArgumentError, check_choice, check_int, check_real, fail, fail_type
 from .data import DataSet, RandomCropFlip, load_dataset
 from .distributed import DistributedContext, gather_for_loss, init_distributed, local_slice, shutdown_distributed
 from .metrics import (
@@ -564,6 +562,9 @@ def train(config: TrainConfig | None = None, *, dataset: DataSet | None = None,
     config = config.validated()
     device = resolve_device(config.device)
     data = dataset
+    if data is not None and not isinstance(data, DataSet):
+        raise fail_type("dataset", "train", "a theorycheck.empirical.data.DataSet (or None to load config.data)",
+                        data)
     if data is None:
         data = load_dataset(config.data, seed=config.seed, as_images=config.model in ("cnn", "resnet18"),
                             balance=config.balance, max_samples=config.max_samples)
@@ -585,16 +586,17 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
            on_record: Callable[[dict], None] | None, stop_when: Callable[[dict], bool] | None) -> TrainResult:
     from ..progress import Progress
 
-    torch.manual_seed(config.seed)
-    if device.type == "cuda":
-        torch.cuda.manual_seed_all(config.seed)
     if config.batch_size % context.world_size:
         raise fail("batch_size", "train", f"divisible by the number of processes ({context.world_size})",
                    config.batch_size)
-    objective, radius = make_objective(config.loss, data.num_classes, config.dim, rho=config.rho,
-                                       temperature=config.temperature, base_temperature=config.base_temperature,
-                                       weight_radius=config.weight_radius, seed=config.seed)
-    encoder = build_encoder(config.model, data.input_shape, config.dim, radius=radius, hidden=config.hidden)
+    # the initialisation draws from torch's global generator: seed it inside a fork, so the
+    # caller's random state is left as it was
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], device_type=device.type):
+        torch.manual_seed(config.seed)
+        objective, radius = make_objective(config.loss, data.num_classes, config.dim, rho=config.rho,
+                                           temperature=config.temperature, base_temperature=config.base_temperature,
+                                           weight_radius=config.weight_radius, seed=config.seed)
+        encoder = build_encoder(config.model, data.input_shape, config.dim, radius=radius, hidden=config.hidden)
     autocast_dtype, use_scaler = _amp_settings(device, config.amp, config.amp_dtype)
     module = TrainingModule(encoder, objective, autocast_dtype=autocast_dtype).to(device)
     model: nn.Module = module
@@ -623,7 +625,8 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise fail("out", "train", "a directory that can be created and written", f"{out_dir} ({exc})") from exc
+            raise fail("out", "train", f"a directory that can be created and written ({exc.strerror or exc})",
+                       str(out_dir)) from exc
         (out_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
         files["config"] = str(out_dir / "config.json")
         files["metrics"] = str(out_dir / "metrics.jsonl")

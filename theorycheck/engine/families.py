@@ -772,6 +772,6 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
             given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
     run_options = {**given, "empirical": bool(empirical),
                    "families": [pf.family.name for pf in plans if pf.checks],
-                   "skipped_empirical": [cid for pf in plans for cid in pf.skipped]}
+                   "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
     return RunResults(entries=entries, seed=seed, command=command, started=started,
                       budget=_budget_dict(shared), references=references, family="all", options=run_options)

@@ -988,7 +988,7 @@ def pairwise_alignment_distances(runs: Sequence[Any], key: str, *, points: str =
     .. math:: d(a, b) = \min_{Q^\top Q = I} \|X_a Q - X_b\|_F \; / \; \|X_b\|_F
 
     (``relative=False`` drops the division), solved in closed form by the SVD of
-    :math:`X_a^\top X_b` (``scipy.linalg.orthogonal_procrustes``). A minimiser that is unique
+    :math:`X_a^\top X_b` (:func:`theorycheck.geometry.procrustes`). A minimiser that is unique
     up to rotation gives distances at the optimiser's accuracy (behnia2024.ufm.unique).
 
     Parameters
@@ -1008,7 +1008,7 @@ def pairwise_alignment_distances(runs: Sequence[Any], key: str, *, points: str =
     ndarray of shape (n_runs, n_runs)
         Symmetrised distance matrix (the mean of d(a, b) and d(b, a)), zero diagonal.
     """
-    from scipy.linalg import orthogonal_procrustes
+    from ..geometry import procrustes
 
     mats = _run_matrices(runs, key, points, "pairwise_alignment_distances")
     n = len(mats)
@@ -1017,8 +1017,7 @@ def pairwise_alignment_distances(runs: Sequence[Any], key: str, *, points: str =
         for b in range(a + 1, n):
             vals = []
             for s, t in ((mats[a], mats[b]), (mats[b], mats[a])):
-                Q, _ = orthogonal_procrustes(s, t)
-                d = float(np.linalg.norm(s @ Q - t))
+                d = procrustes(s, t).residual
                 vals.append(d / max(float(np.linalg.norm(t)), 1e-300) if relative else d)
             out[a, b] = out[b, a] = 0.5 * (vals[0] + vals[1])
     return out

@@ -20,8 +20,9 @@ figure                     evidence it reads                                    
                            and ``claimed_optimum`` (optimum/characterization/
                            landscape kinds; written by the engine)
 ``class-means``            ``class_means`` (K x h), or ``best_inputs`` / a         one per claim
-                           counterexample's inputs holding ``Z`` (N x h) and
-                           ``y`` (N labels)
+                           counterexample's inputs holding embeddings ``Z``
+                           (or ``H``, or ``Z_*``; N x h, first ``h`` columns
+                           of a wider lifted one) and ``y`` (N labels)
 ``ufm-success``            ``global_fraction`` (landscape) of entries with a       all claims
                            dimension parameter ``d``/``h``/``M``, or
                            ``success_by_dimension`` ({d: fraction}, or rows
@@ -274,27 +275,45 @@ def _class_means(claim: Mapping[str, Any]) -> tuple[np.ndarray | None, str]:
         if arr is not None and arr.ndim == 2 and arr.shape[0] >= 2 and np.isfinite(arr).all():
             return arr, "class means of the best point found"
     cx = claim.get("counterexample")
-    for inputs, source in ((ev.get("best_inputs"), "class means of the best point found"),
-                           (cx.get("inputs") if isinstance(cx, Mapping) else None,
-                            "class means of the counterexample")):
-        means = _means_of_inputs(inputs)
+    for inputs, params, source in (
+            (ev.get("best_inputs"), claim.get("params"), "class means of the best point found"),
+            (cx.get("inputs") if isinstance(cx, Mapping) else None,
+             (cx.get("params") if isinstance(cx, Mapping) else None) or claim.get("params"),
+             "class means of the counterexample")):
+        means = _means_of_inputs(inputs, params if isinstance(params, Mapping) else {})
         if means is not None:
             return means, source
     return None, ""
 
 
-def _means_of_inputs(inputs: Any) -> np.ndarray | None:
-    """Class means of inputs holding ``Z`` (N x h rows) and ``y`` (N integer labels)."""
-    if not (isinstance(inputs, Mapping) and isinstance(inputs.get("Z"), list) and isinstance(inputs.get("y"), list)):
+def _embedding_name(inputs: Mapping[str, Any]) -> str | None:
+    """The input holding the embeddings: ``Z``, else ``H``, else the first ``Z_*`` (e.g. ``Z_lifted``)."""
+    for name in ("Z", "H"):
+        if isinstance(inputs.get(name), list):
+            return name
+    return next((k for k in inputs if k.startswith("Z_") and isinstance(inputs[k], list)), None)
+
+
+def _means_of_inputs(inputs: Any, params: Mapping[str, Any]) -> np.ndarray | None:
+    """Class means of inputs holding embeddings (N x h rows, see :func:`_embedding_name`) and
+    ``y`` (N integer labels). An embedding wider than the parameter ``h`` is a lifted one
+    (e.g. the ball lifted onto a sphere one dimension up): its first ``h`` columns are used."""
+    if not (isinstance(inputs, Mapping) and isinstance(inputs.get("y"), list)):
+        return None
+    name = _embedding_name(inputs)
+    if name is None:
         return None
     try:
-        Z = np.asarray(inputs["Z"], dtype=float)
+        Z = np.asarray(inputs[name], dtype=float)
         y = np.asarray(inputs["y"])
     except (TypeError, ValueError):
         return None
     if not (Z.ndim == 2 and y.ndim == 1 and len(y) == Z.shape[0] and np.issubdtype(y.dtype, np.integer)
             and np.isfinite(Z).all()):
         return None
+    h = params.get("h")
+    if isinstance(h, int) and not isinstance(h, bool) and 1 <= h < Z.shape[1]:
+        Z = Z[:, :h]
     labels = np.unique(y)
     if len(labels) < 2:
         return None
@@ -383,7 +402,11 @@ def figure_random_labels(claim: Mapping[str, Any]):
         alpha = _number((fits.get(loss) or {}).get("alpha")) if isinstance(fits.get(loss), Mapping) else None
         label = f"{loss}" + (f" (fitted exponent {alpha:.2f})" if alpha is not None else "")
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=ls, marker=marker, color=colour, label=label)
+            # every run as a marker, the line through the mean per fraction (several seeds per fraction)
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=colour, s=18, zorder=3)
+            fractions = sorted({p[0] for p in pts})
+            means = [float(np.mean([p[1] for p in pts if p[0] == f])) for f in fractions]
+            ax.plot(fractions, means, linestyle=ls, marker=marker, color=colour, label=label)
         censored = [(_number(r.get("fraction")), _number(r.get("max_iterations"))) for r in rows
                     if str(r["loss"]) == loss and _number(r.get("iterations")) is None
                     and _number(r.get("max_iterations")) is not None]
@@ -408,11 +431,11 @@ def figure_training(claim: Mapping[str, Any]):
     it = [_number(r.get("iteration")) for r in history if isinstance(r, Mapping)]
     fig, (left, right) = _new_figure(9.0, 3.4, ncols=2)
     drawn = False
-    for i, (key, label) in enumerate((("cos_mean", "mean class-mean cosine"),)):
-        pts = [(x, _number(r.get(key))) for x, r in zip(it, history) if x is not None and _number(r.get(key)) is not None]
-        if pts:
-            _line(left, [p[0] for p in pts], [p[1] for p in pts], i, label)
-            drawn = True
+    pts = [(x, _number(r.get("cos_mean"))) for x, r in zip(it, history)
+           if x is not None and _number(r.get("cos_mean")) is not None]
+    if pts:
+        _line(left, [p[0] for p in pts], [p[1] for p in pts], 0, "mean class-mean cosine")
+        drawn = True
     dev = [(x, _number(r.get("cos_max_dev"))) for x, r in zip(it, history)
            if x is not None and _number(r.get("cos_max_dev")) is not None]
     if dev:
