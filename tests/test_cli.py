@@ -347,7 +347,8 @@ def test_verify_all_runs_every_family_with_defaults(capsys, test_family, tmp_pat
     monkeypatch.setattr(families, "_FAMILIES", {fam.name: fam})
     monkeypatch.setattr("theorycheck.cli._load_shipped", lambda: None)
     json_path = tmp_path / "all.json"
-    code, out, err = run_cli(capsys, "verify", "all", *BUDGET, "--json", json_path)
+    code, out, err = run_cli(capsys, "verify", "all", *BUDGET, "--json", json_path,
+                                "--out", tmp_path / "out")  # never overwrite the real theorycheck-out/
     assert code == 0, err
     doc = json.loads(json_path.read_text())
     assert doc["family"] == "all" and [c["id"] for c in doc["claims"]] == [f"{tag}.cauchy-schwarz"]

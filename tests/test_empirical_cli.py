@@ -123,3 +123,17 @@ def test_public_surface_is_documented():
     documented = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", section.split("The submodules")[0]))
     assert documented == set(empirical.__all__)
     assert all(hasattr(empirical, name) for name in empirical.__all__)
+
+
+def test_main_cli_dispatches_train_and_random_labels(tmp_path, capsys):
+    """`theorycheck train` and `theorycheck random-labels` go through the main CLI, and its
+    one-line error handling (exit 2) applies to them."""
+    from theorycheck.cli import main
+
+    code = main(["train", "--loss", "ce-fix", "--data", "gaussian", "--iterations", "10", "--eval-every", "10",
+                 "--device", "cpu", "--out", str(tmp_path / "run")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "run" / "summary.json").is_file()
+    assert main(["random-labels", "--fractions", "0,2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fractions" in err[0]

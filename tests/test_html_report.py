@@ -308,3 +308,18 @@ def test_public_names_exist_and_every_builder_is_exported():
         assert all(hasattr(module, name) for name in module.__all__)
     exported = {getattr(figures_module, n) for n in figures_module.__all__ if n.startswith("figure_")}
     assert {builder for _, _, builder, _ in FIGURE_BUILDERS} == exported
+
+
+def test_a_reader_that_stops_early_is_not_an_internal_error(doc, tmp_path, monkeypatch, capsys):
+    """`theorycheck report results.json | head`: the closed pipe gives exit 141 (SIGPIPE), no traceback."""
+    import io
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    write_json(doc, tmp_path / "r.json")
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    code = main(["report", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert code == 141 and "Traceback" not in err and "internal error" not in err

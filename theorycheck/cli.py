@@ -86,6 +86,7 @@ def _load_shipped() -> Exception | None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser; ``verify`` gets one sub-command per registered family."""
+    from .empirical.cli import add_empirical_commands
     from .engine.families import all_families
 
     parser = _Parser(
@@ -131,7 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
                 bits.append("one of " + ", ".join(map(str, choices)))
             bits.append(f"default {default}" if default is not None else "default derived from the others")
             typ = getattr(param, "type", str)
-            group.add_argument(f"--{param.name}", dest=f"opt_{param.name}", default=None,
+            # `--n-per-class` is the spelling users expect; the parameter's own name stays accepted
+            flags = [f"--{param.name}"]
+            if "_" in param.name:
+                flags.insert(0, "--" + param.name.replace("_", "-"))
+            group.add_argument(*flags, dest=f"opt_{param.name}", default=None,
                                metavar=getattr(typ, "__name__", "VALUE").upper(), help="; ".join(bits))
         _add_run_options(p_fam)
     p_all = fam_sub.add_parser(
@@ -165,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "(default: print Markdown)")
     p_report.add_argument("--format", dest="report_format", default=None, choices=("md", "html"),
                           help="md or html (default: from the extension of -o, else md)")
+    add_empirical_commands(sub)  # `train` and `random-labels` (theorycheck.empirical.cli)
     return parser
 
 
@@ -514,6 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_verify(args, argv, load_error)
         if args.command == "report":
             return _cmd_report(args)
+        if getattr(args, "empirical_handler", None) is not None:
+            return args.empirical_handler(args)
         raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
     except _UsageError as exc:
         print(_one_line(exc), file=sys.stderr)
