@@ -589,3 +589,26 @@ def test_bad_judge_arguments_name_the_argument():
         registry.register(c)
         with pytest.raises(InvalidArgumentError, match=r"close matches: test.cs-true"):
             judge("test.cs-tru")
+
+
+def test_inconclusive_raised_by_a_claim_function_is_a_verdict_not_an_error():
+    """A claim whose own numerics cannot decide (here its claimed optimum) raises
+    ``Inconclusive``; the engine reports INCONCLUSIVE with the reason, for every kind of
+    function that raises it, and with ablation too."""
+    from theorycheck import strategies as st
+    from theorycheck.engine import Inconclusive, claim, judge, registry
+
+    def no_certificate(p):
+        raise Inconclusive("the solver stopped at its iteration limit")
+
+    with registry.temporary():
+        @claim(id="test.inconclusive-optimum", cite=(), kind="optimum", statement="min of x^2 is 0",
+               params=(), assumptions=(), inputs=lambda p, active: {"x": st.real_matrix(1, 1, 1.0)},
+               optimum=no_certificate)
+        def square(x, *, p):
+            return (x * x).sum()
+
+        result = judge("test.inconclusive-optimum", budget=1.0)
+    assert result.verdict.value == "INCONCLUSIVE"
+    assert result.evidence["reason"] == "the solver stopped at its iteration limit"
+    assert result.counterexample is None

@@ -8,7 +8,7 @@ The engine knows no paper: it judges any :class:`Claim` from its declaration alo
 """
 
 from . import registry
-from .claim import Assumption, Claim, ClaimError, Param, Params, claim
+from .claim import Assumption, Claim, ClaimError, Inconclusive, Param, Params, claim
 from .results import (
     AblationResult,
     Budget,
@@ -25,6 +25,7 @@ __all__ = [
     "Assumption",
     "Claim",
     "ClaimError",
+    "Inconclusive",
     "Param",
     "Params",
     "claim",

@@ -43,6 +43,7 @@ __all__ = [
     "Assumption",
     "Claim",
     "ClaimError",
+    "Inconclusive",
     "claim",
     "invoke",
     "signature_problem",
@@ -80,6 +81,20 @@ class ClaimError(Exception):
     def __init__(self, claim_id: str, message: str):
         self.claim_id = claim_id
         super().__init__(f"claim {claim_id!r} {message}")
+
+
+class Inconclusive(ClaimError):
+    """Raised by a claim's own function when its numerics cannot decide (a convex solver that
+    does not reach an optimal status, a closed form outside its range of accuracy, ...).
+
+    The engine turns it into the verdict INCONCLUSIVE with ``reason`` in the evidence,
+    not into an error. It is a :class:`ClaimError` so that every wrapper that passes claim
+    errors through unchanged passes it through too.
+    """
+
+    def __init__(self, reason: str, claim_id: str = "?"):
+        self.reason = reason
+        super().__init__(claim_id, f"is inconclusive: {reason}")
 
 
 # --------------------------------------------------------------------------- params

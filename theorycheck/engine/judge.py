@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import InvalidArgumentError, check_bool, check_int, fail_type
 from . import registry
-from .claim import Claim, ClaimError, Params, signature_problem
+from .claim import Claim, ClaimError, Inconclusive, Params, signature_problem
 from .results import (
     AblationResult,
     Budget,
@@ -77,6 +77,8 @@ def _spaces_or_vacuous(claim: Claim, p: Params, active: frozenset) -> dict:
 
     try:
         reason = claim.why_vacuous(p, active)
+    except ClaimError:
+        raise
     except Exception as exc:
         raise ClaimError(claim.id, f"requires(p, active) raised {type(exc).__name__}: {exc}") from exc
     if reason is not None:
@@ -186,14 +188,16 @@ def judge_with(claim: Claim, p: Params, active: frozenset, budget: Budget, seed:
     """Judge once, at fixed params and active assumptions (no ablation, no timing)."""
     try:
         spaces = _spaces_or_vacuous(claim, p, active)
+        if claim.kind == "empirical":
+            outcome = _judge_empirical(claim, p, budget, seed)
+        else:
+            ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
+                               rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
+            outcome = _dispatch(ctx)
     except _Vacuous as vac:
         return KindOutcome(Verdict.VACUOUS, {"reason": vac.reason, "sizes": dict(p)}, None)
-    if claim.kind == "empirical":
-        outcome = _judge_empirical(claim, p, budget, seed)
-    else:
-        ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
-                           rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
-        outcome = _dispatch(ctx)
+    except Inconclusive as exc:
+        return KindOutcome(Verdict.INCONCLUSIVE, {"reason": exc.reason, "sizes": dict(p)}, None)
     if not isinstance(outcome, KindOutcome):
         raise ClaimError(claim.id, f"the {claim.kind} judge returned {outcome!r}, not a KindOutcome")
     outcome.verdict = Verdict(outcome.verdict)
