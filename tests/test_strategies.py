@@ -208,3 +208,17 @@ def test_real_scalar_values():
     assert space.shape == () and space.project(np.float64(5.0)) == 2.0
     assert [float(v) for v in space.special()] == [-1.0, 2.0, 0.5, 0.0, 1.0]
     assert float(space.simplify(np.float64(math.pi / 3))[0]) == 1.0  # nearest integer first
+
+
+def test_unit_rows_from_tiny_factors_keep_full_precision():
+    """Rows of 1e-162 entries have a subnormal sum of squares; normalising them must still give
+    an exact unit diagonal (found by hypothesis: the elliptope once returned diag 0.902)."""
+    from theorycheck import strategies as st
+
+    tiny = np.full((5, 2), 4.72138314e-162)
+    space = st.elliptope(5, rank=2)
+    G = space._from_raw(tiny)
+    assert space.contains(G)
+    np.testing.assert_allclose(np.diag(G), 1.0, rtol=0, atol=1e-15)
+    rows = st.sphere(3, 4, 2.0).project(np.full((3, 4), 1e-170))
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 2.0, rtol=1e-15)

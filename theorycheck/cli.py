@@ -71,7 +71,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--json", dest="json_path", default=None, metavar="PATH",
                        help="write the JSON results document (docs/json-schema.md) to PATH")
     group.add_argument("--report", dest="report_path", default=None, metavar="PATH",
-                       help="write the Markdown report to PATH")
+                       help="write the report to PATH: self-contained HTML with figures for .html, Markdown otherwise")
 
 
 def _load_shipped() -> Exception | None:
@@ -326,7 +326,12 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
     if args.json_path:
         written.append(("JSON", write_json(doc, args.json_path)))
     if args.report_path:
-        written.append(("report", write_markdown(doc, args.report_path)))
+        if str(args.report_path).lower().endswith((".html", ".htm")):  # with its figures embedded
+            from .report.html import write_html
+
+            written.append(("report", write_html(doc, args.report_path)))
+        else:
+            written.append(("report", write_markdown(doc, args.report_path)))
     _print_table(doc, out)
     if getattr(args, "out", None):
         # verify all: one line per refuted claim; the pasteable counterexamples are in the report

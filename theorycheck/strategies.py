@@ -146,13 +146,16 @@ def _normalize_rows(x, radius: float = 1.0):
     x = np.array(x, dtype=np.float64, copy=True)
     if x.ndim == 1:
         return _normalize_rows(x[None, :], radius)[0]
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    zero = norms[..., 0] == 0
+    # Divide by each row's largest entry first: for rows of tiny entries (1e-162) the sum of
+    # squares is subnormal and the plain norm loses most of its digits.
+    peak = np.max(np.abs(x), axis=-1, keepdims=True)
+    zero = peak[..., 0] == 0
     if np.any(zero):
         x[zero] = 0.0
         x[zero, 0] = 1.0
-        norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / norms * radius
+        peak[zero] = 1.0
+    x = x / peak
+    return x / np.linalg.norm(x, axis=-1, keepdims=True) * radius
 
 
 def _random_orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -43,6 +43,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 
 from .. import strategies as st
 from .. import ufm
@@ -216,6 +217,19 @@ def _imbalance_distance(H, *, p) -> float:
     return max(ufm.block_structure_residual(G, cert.labels), ufm.gram_distance(H, cert.gram))
 
 
+def _imbalance_sweep(p) -> dict:
+    """The class-mean geometry of the certified optimum over imbalance ratios R and temperatures
+    (issue 5's table and figure): reduced programs, valid for any N, about 0.1 s per (R, tau)."""
+    ratios = sorted({1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, float(p.imbalance)})
+    taus = sorted({0.1, 0.5, 1.0, float(p.tau)})
+    try:
+        rows = ufm.imbalance_table(K=p.K, n_minor=p.n_per_class, ratios=ratios, taus=taus,
+                                   majority_classes=p.majority_classes, solver=p.solver)
+    except RelaxationError as exc:
+        raise Inconclusive(f"the imbalance sweep could not be certified ({exc})") from exc
+    return {"imbalance_angles": [dataclasses.asdict(row) for row in rows]}
+
+
 @claim(
     id="behnia2024.ufm.imbalance",
     cite=CITE,
@@ -235,6 +249,7 @@ def _imbalance_distance(H, *, p) -> float:
     atol=ATOL,
     family="ufm",
     summary_keys=("reached", "max_distance", "distance_tolerance"),
+    extra_evidence=_imbalance_sweep,
 )
 def ufm_imbalance(H, *, p):
     """The SC UFM loss with STEP labels; ``distance`` = max(block residual, ||HH^T - G*||/||G*||)."""

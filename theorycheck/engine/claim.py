@@ -343,6 +343,9 @@ class Claim:
         CLI group.
     summary_keys : tuple of str
         Evidence numbers a summary table shows.
+    extra_evidence : callable or None
+        ``extra_evidence(p) -> dict``: further measurements recorded with the verdict for
+        reports (tables, sweeps over a parameter). They never influence the verdict.
     """
 
     id: str
@@ -368,6 +371,7 @@ class Claim:
     corrects: str | None = None
     family: str | None = None
     summary_keys: tuple = ()
+    extra_evidence: Callable | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -549,6 +553,7 @@ def claim(
     corrects: str | None = None,
     family: str | None = None,
     summary_keys: tuple = (),
+    extra_evidence: Callable | None = None,
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -571,6 +576,7 @@ def claim(
             optimum=optimum, witness=witness, distance=distance, trivial=trivial, expected=expected,
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
+            extra_evidence=extra_evidence,
         )
         if register:
             from . import registry

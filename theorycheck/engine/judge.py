@@ -281,6 +281,21 @@ def _ablate(claim: Claim, p: Params, active: frozenset, budget: Budget, seed: in
     return results
 
 
+def _extra_evidence(claim: Claim, p: Params, evidence: Mapping[str, Any]) -> dict:
+    """The claim's ``extra_evidence(p)`` (tables for reports), never overriding the judge's keys."""
+    try:
+        extra = claim.extra_evidence(p)
+    except Inconclusive as exc:
+        return {"extra_evidence_unavailable": exc.reason}
+    except ClaimError:
+        raise
+    except Exception as exc:
+        raise ClaimError(claim.id, f"extra_evidence(p) raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(extra, Mapping):
+        raise ClaimError(claim.id, f"extra_evidence(p) must return a dict; got {extra!r}")
+    return {k: v for k, v in extra.items() if k not in evidence}
+
+
 def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
           ablate: bool = False, assumptions: Iterable[str] | None = None) -> ClaimResult:
     """Judge a claim: HOLDS, REFUTED (with a confirmed, shrunk counterexample), VACUOUS or INCONCLUSIVE.
@@ -325,6 +340,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     outcome = judge_with(claim, p, active, budget, seed, deadline)
     ablations = _ablate(claim, p, active, budget, seed, start) if ablate else []
     evidence = dict(outcome.evidence)
+    if claim.extra_evidence is not None and outcome.verdict is not Verdict.VACUOUS:
+        evidence.update(_extra_evidence(claim, p, evidence))
     if assumptions is not None:
         evidence["active_assumptions"] = sorted(active)
     return ClaimResult(claim_id=claim.id, params=dict(p), verdict=outcome.verdict,

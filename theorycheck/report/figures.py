@@ -547,6 +547,9 @@ def _angle_rows(claim: Mapping[str, Any]) -> list[dict]:
     return rows
 
 
+TAU_FILLS = ("full", "none", "left", "top")
+
+
 def figure_imbalance_angles(claims: Sequence[Mapping[str, Any]]):
     """Cosines between class means (majority-majority, minority-minority, majority-minority)
     against the imbalance ratio R, one line style per pair type and one marker fill per tau."""
@@ -562,9 +565,10 @@ def figure_imbalance_angles(claims: Sequence[Mapping[str, Any]]):
             if not pts:
                 continue
             ls, marker = STYLES[i % len(STYLES)]
-            fill = "black" if j % 2 == 0 else "none"
+            # one marker fill per temperature (full, hollow, half, ...): distinct in black and white
             ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=ls, marker=marker, color=GREYS[j % 4],
-                    markerfacecolor=fill, markeredgecolor="black",
+                    fillstyle=TAU_FILLS[j % len(TAU_FILLS)], markerfacecolor="black",
+                    markerfacecoloralt="white", markeredgecolor="black",
                     label=label + (f", tau={tau:g}" if tau is not None else ""))
     _log_scale(ax.xaxis, ax.set_xscale)
     ax.set_xlabel("imbalance ratio R (majority / minority samples)")
