@@ -612,3 +612,20 @@ def test_inconclusive_raised_by_a_claim_function_is_a_verdict_not_an_error():
     assert result.verdict.value == "INCONCLUSIVE"
     assert result.evidence["reason"] == "the solver stopped at its iteration limit"
     assert result.counterexample is None
+
+
+def test_extra_evidence_is_recorded_but_never_changes_the_verdict_or_the_judges_numbers():
+    from theorycheck import strategies as st
+    from theorycheck.engine import claim, judge, registry
+
+    with registry.temporary():
+        @claim(id="test.extra-evidence", cite=(), kind="inequality", statement="x^2 >= 0",
+               inputs=lambda p, active: {"x": st.real_matrix(2, 2, 1.0)}, relation=">=",
+               extra_evidence=lambda p: {"sweep": [{"R": 1.0, "cos": -0.5}], "inputs_tried": -1})
+        def square(x, *, p):
+            return (x * x).sum(), 0.0
+
+        result = judge("test.extra-evidence", budget=1.0)
+    assert result.verdict.value == "HOLDS"
+    assert result.evidence["sweep"] == [{"R": 1.0, "cos": -0.5}]
+    assert result.evidence["inputs_tried"] > 0  # the judge's own key is not overridden
