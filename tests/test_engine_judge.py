@@ -629,3 +629,28 @@ def test_extra_evidence_is_recorded_but_never_changes_the_verdict_or_the_judges_
     assert result.verdict.value == "HOLDS"
     assert result.evidence["sweep"] == [{"R": 1.0, "cos": -0.5}]
     assert result.evidence["inputs_tried"] > 0  # the judge's own key is not overridden
+
+
+def test_an_identity_refuted_by_its_exact_proof_is_never_reported_holds():
+    """The prover found an exact instance with a non-zero difference; when the float search
+    confirms nothing within its budget the verdict is INCONCLUSIVE (not HOLDS), and the proof's
+    refutation is in the evidence."""
+    from types import SimpleNamespace
+
+    from theorycheck import strategies as st
+    from theorycheck.engine import claim, judge, registry
+
+    refuted_step = SimpleNamespace(name="(2)", statement="x^2 = |x|", status="refuted", counterexample="x = 1/2")
+    proof = SimpleNamespace(closed=False, steps=[refuted_step])
+
+    with registry.temporary():
+        # the float evaluator is (wrongly) an identity everywhere: only the proof knows better
+        @claim(id="test.proof-refutes", cite=(), kind="identity", statement="x^2 = |x|",
+               inputs=lambda p, active: {"x": st.real_matrix(1, 1, 1.0)}, proof=lambda p: proof)
+        def squares(x, *, p):
+            return x * 0.0, x * 0.0
+
+        result = judge("test.proof-refutes", budget=1.0)
+    assert result.verdict.value == "INCONCLUSIVE"
+    assert result.evidence["proof"] == "refuted in exact arithmetic"
+    assert "x = 1/2" in result.evidence["proof_refutation"]

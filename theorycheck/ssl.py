@@ -51,6 +51,7 @@ import numpy as np
 
 from . import backend as xp
 from . import strategies as st
+from .symbolic import ProofNotAttempted  # re-exported: raised by proof_within_limits
 from ._validation import (
     check_array,
     check_int,
@@ -83,7 +84,6 @@ __all__ = [
     "weighted_class_means",
     "doubly_stochastic",
     "sign_columns",
-    "unit_sphere",
     "ProofNotAttempted",
     "proof_within_limits",
 ]
@@ -176,14 +176,6 @@ def _sq_pairwise(P: Any, Q: Any | None = None) -> Any:
     Q = P if Q is None else Q
     diff = P[:, None, :] - Q[None, :, :]
     return xp.sum(diff * diff, axis=2)
-
-
-def _standardize_weighted(mu: Any, w: Any) -> Any:
-    """Columns of ``mu`` (K, d) with weighted mean 0 and weighted mean square 1 (weights w, sum 1)."""
-    mean = xp.sum(w[:, None] * mu, axis=0)
-    centred = mu - mean[None, :]
-    var = xp.sum(w[:, None] * centred * centred, axis=0)
-    return centred / xp.sqrt(var)[None, :]
 
 
 # --------------------------------------------------------------------------------------
@@ -1176,63 +1168,6 @@ def _standardize(x, w=None):
     return _standardize_torch(x, w) if is_torch(x) else _standardize_np(x, w)
 
 
-def _unit_rows(x):
-    """Rows scaled to unit norm, after dividing each row by its largest entry: rows of tiny
-    entries (1e-160) would otherwise square into subnormals and come out off the sphere.
-    Zero rows become e_1 (numpy). Torch: differentiable."""
-    if is_torch(x):
-        top = x.detach().abs().amax(dim=-1, keepdim=True).clamp_min(1e-300)
-        y = x / top
-        return y / _torch().linalg.vector_norm(y, dim=-1, keepdim=True).clamp_min(1e-150)
-    y = np.array(x, dtype=np.float64, copy=True)
-    top = np.max(np.abs(y), axis=-1, keepdims=True)
-    zero = top[..., 0] == 0
-    y = y / np.where(top > 0, top, 1.0)
-    y[zero] = 0.0
-    y[zero, 0] = 1.0
-    return y / np.linalg.norm(y, axis=-1, keepdims=True)
-
-
-class _UnitSphere(st.Space):
-    """``strategies.sphere(N, d, 1)`` with a projection that is exact also for tiny rows."""
-
-    def __init__(self, N: int, d: int):
-        self._base = st.sphere(N, d, 1.0)
-        self.N, self.d = self._base.N, self._base.h
-        self.shape, self.scale = self._base.shape, self._base.scale
-
-    def _draw(self, rng):
-        return _unit_rows(self._base.sample(rng))
-
-    def _raw_strategy(self):
-        return st._float_arrays(self.shape, 1.0)
-
-    def _from_raw(self, raw):
-        return _unit_rows(raw)
-
-    def project(self, x):
-        return _unit_rows(x)
-
-    def contains(self, x, atol: float = 1e-9) -> bool:
-        return self._base.contains(x, atol)
-
-    def special(self):
-        return self._base.special()
-
-    def describe(self):
-        return self._base.describe()
-
-    def __repr__(self):
-        return f"unit_sphere(N={self.N}, d={self.d})"
-
-
-def unit_sphere(N: int, d: int) -> st.Space:
-    """N points on the unit sphere of R^d: ``strategies.sphere(N, d, 1)`` whose projection
-    first divides every row by its largest entry, so that rows of tiny numbers (which
-    hypothesis draws) land on the sphere to rounding instead of 1e-6 off it."""
-    return _UnitSphere(N, d)
-
-
 class _ViewPairs(st.Space):
     """Two views of N samples stacked as a (2N, d) matrix: rows [0, N) view 1, [N, 2N) view 2."""
 
@@ -1272,7 +1207,7 @@ class _ViewPairs(st.Space):
         if self.mode == "free":
             return x
         if self.mode == "sphere":
-            return _unit_rows(x)
+            return st._normalize_rows(x)
         a, b = self._views(x)
         return self._stack(_standardize(a), _standardize(b))
 
@@ -1555,16 +1490,6 @@ def sign_columns(M: int, N: int) -> st.Space:
 # --------------------------------------------------------------------------------------
 
 
-class ProofNotAttempted(Exception):
-    """A symbolic proof was not attempted: the sizes exceed ``theorycheck.symbolic.LIMITS``.
-
-    Raised by :func:`proof_within_limits`; the engine then records the reason under
-    ``evidence["proof"]`` and judges the identity numerically (search plus
-    high-precision confirmation), so the report shows which sizes were proved exactly
-    and which were tested numerically.
-    """
-
-
 def proof_within_limits(prover: str, family: str, **sizes: int):
     """``theorycheck.symbolic.<prover>(**sizes)`` if every size is within ``LIMITS[family]``.
 
@@ -1585,7 +1510,8 @@ def proof_within_limits(prover: str, family: str, **sizes: int):
     Raises
     ------
     ProofNotAttempted
-        A size exceeds the limit (the message names it and says it is tested numerically).
+        A size exceeds ``LIMITS[family]`` (expression swell makes larger proofs slow); the
+        message names the size and the limit and says it is tested numerically.
 
     Examples
     --------
@@ -1594,7 +1520,7 @@ def proof_within_limits(prover: str, family: str, **sizes: int):
     >>> proof_within_limits("prove_barlow_decomposition", "barlow", d=50)
     Traceback (most recent call last):
     ...
-    theorycheck.ssl.ProofNotAttempted: not attempted: d=50 exceeds symbolic.LIMITS['barlow'] = 10 (expression swell); tested numerically at this size
+    theorycheck.ssl.ProofNotAttempted: d=50 > 10, tested numerically
     """
     from . import symbolic  # sympy: imported only when a proof runs
 
@@ -1602,6 +1528,6 @@ def proof_within_limits(prover: str, family: str, **sizes: int):
     over = [f"{name}={value}" for name, value in sizes.items()
             if isinstance(value, (int, np.integer)) and int(value) > limit]  # strings are options
     if over:
-        raise ProofNotAttempted(f"not attempted: {', '.join(over)} exceeds symbolic.LIMITS[{family!r}] = {limit} "
-                                "(expression swell); tested numerically at this size")
+        # short: the message is what a results table shows (evidence["proof"])
+        raise ProofNotAttempted(f"{', '.join(over)} > {limit}, tested numerically")
     return getattr(symbolic, prover)(**sizes)

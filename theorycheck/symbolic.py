@@ -59,6 +59,7 @@ import sympy as sp
 from ._validation import check_bool, check_choice, check_int, fail, fail_type
 
 __all__ = [
+    "ProofNotAttempted",
     "PROVED",
     "NOT_CLOSED",
     "REFUTED",
@@ -137,6 +138,15 @@ def _format_instance(instance: Mapping[str, Any], limit: int = 12) -> str:
     elif zeros:
         shown = f"all {zeros} entries 0"
     return shown
+
+
+class ProofNotAttempted(Exception):
+    """A symbolic proof was not attempted: the sizes exceed :data:`LIMITS` (expression swell).
+
+    The engine records it as the proof status "not attempted" and judges the identity
+    numerically (search plus high-precision confirmation), so a report shows which sizes
+    were proved exactly and which were tested numerically.
+    """
 
 
 @dataclass(frozen=True)

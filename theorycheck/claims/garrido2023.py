@@ -24,6 +24,7 @@ Family: ``theorycheck verify duality``.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -178,19 +179,6 @@ def _lemma_parts(K: Any, a: Any, p) -> dict:
     return {"S": S, "lower": lower, "upper": N2a4, "rows": rows}
 
 
-def _collapsed(K: Any) -> bool:
-    """rank(K) <= 1 (all embeddings on one line through 0), decided on the 2 x 2 minors.
-
-    Exactly in high precision: the entries are binary64 numbers, so each product of two is
-    exact with 106 bits and so is their difference (mpmath works with ~200 bits). In float64
-    a rank-1 input may show minors of rounding size; it is then treated as not collapsed,
-    and the engine's high-precision confirmation settles any candidate it produces.
-    """
-    minors = K[:, None, :, None] * K[None, :, None, :] - K[:, None, None, :] * K[None, :, :, None]
-    return not bool(np.any(np.asarray(xp.to_numpy(minors) if xp.kind(K) != "torch"
-                                      else minors.detach().cpu().numpy()) != 0))
-
-
 def _lemma_inputs(p, active):
     K = sign_columns(p.M, p.N) if "equal column norms" in active else st.real_matrix(p.M, p.N, 1.0)
     return {"K": K, "a": st.real(0.1, 3.0)}
@@ -218,31 +206,54 @@ def lemma3_4(K, a, *, p):
     return _maximum(below, above), 0.0
 
 
-def _pair_sums(r: Any, M: int) -> tuple[Any, Any]:
-    """(sum_{j<k} (r_j - r_k)^2, sum_{j<k} r_j r_k) over the strict upper triangle (no cancellation)."""
-    upper = np.triu(np.ones((M, M), dtype=bool), k=1)
-    mask = upper if xp.kind(r) != "torch" else _torch_mask(upper, r)
-    diff = r[:, None] - r[None, :]
-    return xp.sum((diff * diff)[mask]), xp.sum((r[:, None] * r[None, :])[mask])
+def _exact_matrix(K: Any) -> list:
+    """The entries of K as exact rationals (float64, torch and mpmath inputs all hold binary64
+    numbers here: the engine converts floats to mpmath exactly)."""
+    arr = K.detach().cpu().numpy() if xp.kind(K) == "torch" else xp.to_numpy(K)
+    return [[Fraction(float(v)) for v in row] for row in arr]
 
 
-def _torch_mask(mask: np.ndarray, like: Any) -> Any:
-    import torch
-
-    return torch.as_tensor(mask, device=like.device)
+def _collapsed(rows: list) -> bool:
+    """rank(K) <= 1 (all embeddings on one line through 0), exactly: pick a nonzero entry
+    K[j0][i0]; K has rank <= 1 iff K[j][i] K[j0][i0] = K[j0][i] K[j][i0] for every j, i."""
+    pivot = next(((j, i) for j, row in enumerate(rows) for i, v in enumerate(row) if v != 0), None)
+    if pivot is None:
+        return True
+    j0, i0 = pivot
+    return all(rows[j][i] * rows[j0][i0] == rows[j0][i] * rows[j][i0]
+               for j in range(len(rows)) for i in range(len(rows[0])))
 
 
 def _remark(K, a, p, side: str):
-    """(gap to the bound, 0), the gap computed by the attainment identity so that it carries no
-    cancellation: S - lower = (1/M) sum_{j<k} (r_j - r_k)^2 and upper - S = 2 sum_{j<k} r_j r_k."""
-    parts = _lemma_parts(K, a, p)
-    if _collapsed(K):  # the remark allows attaining the bound at collapsed embeddings
-        return _const(1.0, parts["S"]), 0.0
-    if p.M == 1:  # a single row: K is collapsed (handled above); kept for clarity
-        return _const(1.0, parts["S"]), 0.0
-    spread, products = _pair_sums(parts["rows"], p.M)
-    gap = spread / _const(float(p.M), spread) if side == "lower" else 2 * products
-    return gap, 0.0
+    """(1 if the bound is not attained else 0, 0) for non-collapsed K; (1, 0) for collapsed K.
+
+    Attainment is decided exactly, in rational arithmetic on the input: the attainment
+    identities give S - lower = (1/M) sum_{j<k} (r_j - r_k)^2 (zero iff all squared row norms
+    r_j are equal) and upper - S = 2 sum_{j<k} r_j r_k (zero iff at most one row is nonzero).
+    A numerical gap would not do: it can be positive but far below any working precision
+    (a row of entries 1e-226 next to one of order 1), which a strict comparison in floating
+    point cannot tell from equality.
+    """
+    rows = _exact_matrix(K)
+    one, zero = _ratio_like(1, a), _ratio_like(0, a)
+    if _collapsed(rows):  # the remark allows attaining the bound at collapsed embeddings
+        return one, 0.0
+    a2 = Fraction(float(xp.to_numpy(a) if xp.kind(a) != "torch" else a.detach()))
+    a2 = a2 * a2
+    r = [a2 * sum(v * v for v in row) for row in rows]
+    if side == "lower":
+        attained = all(x == r[0] for x in r)
+    else:
+        attained = sum(1 for x in r if x != 0) <= 1
+    return (zero if attained else one), 0.0
+
+
+def _ratio_like(value: int, like: Any) -> Any:
+    if xp.kind(like) == "mp":
+        import mpmath
+
+        return mpmath.mpf(value)
+    return _const(float(value), like)
 
 
 @claim(
@@ -251,7 +262,7 @@ def _remark(K, a, p, side: str):
     kind="inequality",
     statement=("Remark to Lemma 3.4: the lower bound (N^2/M) a^4 corresponds to collapsed embeddings and is not "
                "attained in practice -- checked as: every K whose embeddings are not collapsed (rank(K) >= 2) "
-               "has sum_j ||K_j,.||^4 > (N^2/M) a^4"),
+               "has sum_j ||K_j,.||^4 > (N^2/M) a^4, decided exactly (lhs = 1 if not attained, 0 if attained)"),
     params=_SIZES,
     assumptions=(_EQUAL_NORMS,),
     inputs=_lemma_inputs,
@@ -259,7 +270,7 @@ def _remark(K, a, p, side: str):
     family="duality",
 )
 def lemma3_4_remark_lower(K, a, *, p):
-    """(S - lower, 0) for non-collapsed K; (1, 0) for collapsed K (exempt)."""
+    """(1 if S > lower else 0, 0) for non-collapsed K, exactly; (1, 0) for collapsed K (exempt)."""
     return _remark(K, a, p, "lower")
 
 
@@ -269,7 +280,7 @@ def lemma3_4_remark_lower(K, a, *, p):
     kind="inequality",
     statement=("Remark to Lemma 3.4: the upper bound N^2 a^4 corresponds to collapsed embeddings and is not "
                "attained in practice -- checked as: every K whose embeddings are not collapsed (rank(K) >= 2) "
-               "has sum_j ||K_j,.||^4 < N^2 a^4"),
+               "has sum_j ||K_j,.||^4 < N^2 a^4, decided exactly (lhs = 1 if not attained, 0 if attained)"),
     params=_SIZES,
     assumptions=(_EQUAL_NORMS,),
     inputs=_lemma_inputs,
@@ -277,7 +288,7 @@ def lemma3_4_remark_lower(K, a, *, p):
     family="duality",
 )
 def lemma3_4_remark_upper(K, a, *, p):
-    """(upper - S, 0) for non-collapsed K; (1, 0) for collapsed K (exempt)."""
+    """(1 if S < upper else 0, 0) for non-collapsed K, exactly; (1, 0) for collapsed K (exempt)."""
     return _remark(K, a, p, "upper")
 
 
@@ -285,8 +296,7 @@ def _attainment_proof(p):
     """Exact proof (sympy) of both attainment identities in the squared row norms r_1..r_M."""
     M = check_int(p.M, "M", "garrido2023.lemma3.4.attainment proof", min_value=1)
     if M > ATTAINMENT_PROOF_LIMIT:
-        raise ProofNotAttempted(f"not attempted: M={M} exceeds ATTAINMENT_PROOF_LIMIT = {ATTAINMENT_PROOF_LIMIT}; "
-                                "tested numerically at this size")
+        raise ProofNotAttempted(f"M={M} > {ATTAINMENT_PROOF_LIMIT}, tested numerically")
     import sympy as sp
 
     from .. import symbolic

@@ -51,7 +51,6 @@ from ..ssl import (
     _thm4_core,
     _eta_exponent_core,
     proof_within_limits,
-    unit_sphere,
     view_pairs,
     weighted_class_means,
 )
@@ -74,7 +73,6 @@ _CITE = ("huang2023",)
 _IDENTITY_KEYS = ("proof", "inputs_tried", "worst_slack")
 _BOUND_KEYS = ("informative_fraction", "inputs_tried", "worst_slack")
 _SIZED_BOUND_KEYS = ("sizes",) + _BOUND_KEYS
-_SIZED_KEYS = ("sizes", "inputs_tried", "worst_slack")
 
 
 def _is_torch(x: Any) -> bool:
@@ -206,7 +204,7 @@ def gram_identity(mu, probs, *, p):
             Param("N", 8, "triples (anchor, positive, negative)", min=1)),
     assumptions=(Assumption("unit norm", "||f(x)|| = 1 for every embedding"),),
     inputs=lambda p, active: {
-        name: (unit_sphere(p.N, p.d) if "unit norm" in active else st.real_matrix(p.N, p.d, 1.0))
+        name: (st.sphere(p.N, p.d, 1.0) if "unit norm" in active else st.real_matrix(p.N, p.d, 1.0))
         for name in ("f1", "f2", "fneg")},
     proof=lambda p: proof_within_limits("prove_infonce_decomposition", "infonce", d=p.d),
     family="infonce",
@@ -280,6 +278,16 @@ def _exponent(L, M, p):
     return _eta_exponent_core(L, M, p.n, p.m)
 
 
+def _eta_table(p) -> dict:
+    """For reports: eta(eps) at L = M = 1 from eps = c down to 10^-7 c, and the fitted exponent there."""
+    from ..ssl import ETA_DECADES, eta
+
+    c = 2 * np.sqrt(p.n) if p.n else 1.0
+    grid = [c * 10.0 ** -k for k in range(0, max(ETA_DECADES) + 1)]
+    return {"fitted_exponent_at_L_M_1": float(_eta_exponent_core(np.float64(1.0), np.float64(1.0), p.n, p.m)),
+            "eta_at_L_M_1": [[e, eta(e, n=p.n, m=p.m, L=1.0, M=1.0)] for e in grid]}
+
+
 @claim(
     id="huang2023.thm1.eta-order",
     cite=_CITE,
@@ -291,7 +299,8 @@ def _exponent(L, M, p):
     inputs=_eta_inputs,
     relation="<=",
     family="infonce",
-    summary_keys=_SIZED_KEYS,
+    summary_keys=("sizes", "fitted_exponent_at_L_M_1", "inputs_tried", "worst_slack"),
+    extra_evidence=_eta_table,
 )
 def thm1_eta_order(L, M, *, p):
     """(fitted exponent alpha, 1)."""
@@ -311,7 +320,8 @@ def thm1_eta_order(L, M, *, p):
     rtol=1e-7,
     corrects="huang2023.thm1.eta-order",
     family="infonce",
-    summary_keys=_SIZED_KEYS,
+    summary_keys=("sizes", "fitted_exponent_at_L_M_1", "inputs_tried", "worst_slack"),
+    extra_evidence=_eta_table,
 )
 def thm1_eta_order_corrected(L, M, *, p):
     """(fitted exponent alpha, 2n + 1)."""
@@ -326,7 +336,7 @@ def thm1_eta_order_corrected(L, M, *, p):
 def _thm2_inputs(p, active):
     N = p.K * p.n_per_class
     return {
-        "centers": unit_sphere(p.K, p.d),
+        "centers": st.sphere(p.K, p.d, 1.0),
         "y": st.imbalanced_labels(N, p.K, 1),
         "offsets": st.real_matrix(N, p.d, 0.1),
         "aug": st.real_matrix(N, p.m * p.d, 0.03),
@@ -386,7 +396,7 @@ _ALIGNED = Assumption("perfect alignment", "sigma = 1, delta = 0, eps = 0, R_eps
 
 def _thm3_inputs(p, active):
     if "perfect alignment" in active:
-        return {"mu": unit_sphere(p.K, p.d), "probs": st.probability_vector(p.K, p.p_min)}
+        return {"mu": st.sphere(p.K, p.d, 1.0), "probs": st.probability_vector(p.K, p.p_min)}
     return {"views": view_pairs(p.N, p.d, "sphere"), "y": st.imbalanced_labels(p.N, p.K, 1)}
 
 

@@ -115,19 +115,47 @@ def _proof_closed(result: Any) -> bool:
     return False
 
 
+def _proof_refutation(result: Any) -> str | None:
+    """The first step a (duck-typed) proof result refutes in exact arithmetic, as text, or None.
+
+    A step counts when its ``status`` is ``"refuted"``: the prover exhibited an exact
+    instance with a non-zero difference (``theorycheck.symbolic.ProofStep``)."""
+    for step in getattr(result, "steps", None) or ():
+        if getattr(step, "status", None) == "refuted":
+            instance = getattr(step, "counterexample", None)
+            text = f"step {getattr(step, 'name', '?')!s}: {getattr(step, 'statement', '')!s}"
+            return text + (f"; exact instance {instance!s}" if instance is not None else "")
+    return None
+
+
 def _judge_identity_with_proof(ctx: JudgeContext) -> KindOutcome:
     from .search import judge_relation
 
     claim = ctx.claim
+    result = None
     try:
         result = claim.proof(ctx.params)
         closed = _proof_closed(result)
         status = "closed" if closed else "open"
     except Exception as exc:  # a proof that cannot run is a proof that did not close
-        closed, status = False, f"error: {type(exc).__name__}: {exc}"
+        from ..symbolic import ProofNotAttempted
+
+        if isinstance(exc, ProofNotAttempted):
+            closed, status = False, f"not attempted: {exc}"
+        else:
+            closed, status = False, f"error: {type(exc).__name__}: {exc}"
     if not closed:
         outcome = judge_relation(ctx)
         outcome.evidence["proof"] = status
+        refutation = _proof_refutation(result)
+        if refutation is not None and outcome.verdict is Verdict.HOLDS:
+            # Exact arithmetic already found the identity false: a budget too short for the
+            # float search to confirm a counterexample must not read as HOLDS.
+            outcome.verdict = Verdict.INCONCLUSIVE
+            outcome.evidence["proof"] = "refuted in exact arithmetic"
+            outcome.evidence["proof_refutation"] = refutation
+            outcome.evidence["reason"] = ("the exact proof found a non-zero difference, but no float counterexample "
+                                          "was confirmed within the budget (raise --budget)")
         return outcome
     # Proved: a short numeric sanity search still runs, so a proof of the wrong statement shows.
     sanity = JudgeContext(claim=claim, params=ctx.params, active=ctx.active, spaces=ctx.spaces,
