@@ -1520,7 +1520,7 @@ def proof_within_limits(prover: str, family: str, **sizes: int):
     >>> proof_within_limits("prove_barlow_decomposition", "barlow", d=50)
     Traceback (most recent call last):
     ...
-    theorycheck.ssl.ProofNotAttempted: d=50 > 10, tested numerically
+    theorycheck.symbolic.ProofNotAttempted: d=50 > 10, tested numerically
     """
     from . import symbolic  # sympy: imported only when a proof runs
 
