@@ -266,10 +266,15 @@ def zeros_like(x):
     return np.zeros_like(x, dtype=np.float64)
 
 
-def scalar(value: float, like: Any):
-    """A constant in the number system of ``like`` (mpf for mp, so constants stay exact)."""
+def scalar(value: Any, like: Any):
+    """A constant (number or array) in the number system of ``like``.
+
+    For mpmath the float is converted exactly (``mpf(0.1)`` is the binary64 value of 0.1, the
+    same number the float search used); for torch the dtype and device of ``like``.
+    """
+    arr = np.asarray(value, dtype=np.float64)
     if _is_mp(like):
-        return mpmath.mpf(value) if not isinstance(value, str) else mpmath.mpf(value)
+        return to_mp(arr) if arr.ndim else mpmath.mpf(float(arr))
     if is_torch(like):
-        return torch.as_tensor(value, dtype=like.dtype, device=like.device)
-    return np.float64(value)
+        return torch.as_tensor(arr, dtype=like.dtype, device=like.device)
+    return arr if arr.ndim else np.float64(arr)

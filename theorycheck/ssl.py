@@ -113,17 +113,6 @@ def _torch():
     return torch
 
 
-def _const(value: Any, like: Any) -> Any:
-    """A constant array (or number) in the number system of ``like`` (exact for mpmath)."""
-    arr = np.asarray(value, dtype=np.float64)
-    kind = xp.kind(like)
-    if kind == "torch":
-        return _torch().as_tensor(arr, dtype=like.dtype, device=like.device)
-    if kind == "mp":
-        return xp.to_mp(arr) if arr.ndim else mpmath.mpf(float(arr))
-    return arr if arr.ndim else np.float64(arr)
-
-
 def _ratio(numerator: int, denominator: int, like: Any) -> Any:
     """``numerator / denominator`` in the number system of ``like`` (exact rational for mpmath)."""
     kind = xp.kind(like)
@@ -495,14 +484,14 @@ def _log_eta_core(log_eps: Any, log_c: Any | None, n: int, m: int) -> Any:
     eta = 4 m^2 / eps, the infimum over all t > 0.
     """
     like = log_eps
-    log4 = xp.log(_const(4.0, like))
-    log_m = xp.log(_const(float(m), like))
+    log4 = xp.log(xp.scalar(4.0, like))
+    log_m = xp.log(xp.scalar(float(m), like))
     if log_c is None or n == 0:
         return log4 + 2 * log_m - log_eps
     log_tmax = log_eps - log_c
 
     def log_g(s):
-        s_b = _const(s, like) if not isinstance(s, mpmath.mpf) else s
+        s_b = xp.scalar(s, like) if not isinstance(s, mpmath.mpf) else s
         log_t = log_tmax + xp.log(s_b)
         return log4 + _maximum(-2 * n * log_t, 2 * log_m) - log_eps - xp.log(1 - s_b)
 
@@ -570,13 +559,13 @@ def eta(eps, *, n: int, m: int, L, M) -> float:
 def _eta_exponent_core(L: Any, M: Any, n: int, m: int) -> Any:
     """Least-squares slope of -log eta against log eps on eps_k = 10^-k c (k in ETA_DECADES)."""
     like = L
-    ln10 = xp.log(_const(10.0, like))
+    ln10 = xp.log(xp.scalar(10.0, like))
     if n == 0:
-        log_scale, log_c = _const(0.0, like), None
+        log_scale, log_c = xp.scalar(0.0, like), None
     else:
-        c = 2 * xp.sqrt(_const(float(n), like)) * L * M
+        c = 2 * xp.sqrt(xp.scalar(float(n), like)) * L * M
         if not c > 0:
-            log_scale, log_c = _const(0.0, like), None
+            log_scale, log_c = xp.scalar(0.0, like), None
         else:
             log_scale = xp.log(c)
             log_c = log_scale
@@ -655,7 +644,7 @@ def _thm1_core(L: Any, C: Any, V: Any | None, eps: Any, n: int, m: int) -> tuple
         N = V.shape[0]
         d = C.shape[1]
         Vr = V.reshape(N, d, n)
-        moves = Vr @ _const(_sign_vertices(n).T, L)  # (N, d, 2^n)
+        moves = Vr @ xp.scalar(_sign_vertices(n).T, L)  # (N, d, 2^n)
         total = diffs[None, :, :, :, None] + moves[:, None, None, :, :]  # (N, m, m, d, 2^n)
         sq = xp.sum(total * total, axis=3).reshape(N, -1)
         sup2 = xp.max(sq, axis=1)
@@ -666,7 +655,7 @@ def _thm1_core(L: Any, C: Any, V: Any | None, eps: Any, n: int, m: int) -> tuple
     R = _ratio(int(exceed.sum()), int(exceed.size), L)
     log_c = None
     if M is not None:
-        c = 2 * xp.sqrt(_const(float(n), L)) * L * M
+        c = 2 * xp.sqrt(xp.scalar(float(n), L)) * L * M
         if c > 0:
             log_c = xp.log(c)
     eta_value = xp.exp(_log_eta_core(xp.log(eps), log_c, n, m))
@@ -851,10 +840,10 @@ def _thm2_core(views: Any, labels: np.ndarray, K: int, r: Any, eps: Any, delta: 
         m_b = _mask_for(mask, d_in)
         lipschitz = xp.sqrt(xp.max(_sq_pairwise(Q)[m_b] / d_in[m_b]))
     else:
-        lipschitz = _const(0.0, eps)
+        lipschitz = xp.scalar(0.0, eps)
     counts = np.bincount(labels, minlength=K)
     mu = xp.mean(F, axis=1)
-    mu = [xp.sum(mu[_mask_for(labels == k, mu)], axis=0) / _const(float(counts[k]), eps) for k in range(K)]
+    mu = [xp.sum(mu[_mask_for(labels == k, mu)], axis=0) / xp.scalar(float(counts[k]), eps) for k in range(K)]
     mu_rows = [row.reshape(1, D) for row in mu]
     mu = (_torch().cat(mu_rows, 0) if is_torch(eps) else np.concatenate(mu_rows, axis=0))
     min_p = _ratio(int(counts.min()), N, eps)
@@ -864,7 +853,7 @@ def _thm2_core(views: Any, labels: np.ndarray, K: int, r: Any, eps: Any, delta: 
     threshold = r * r * (1 - rho - xp.sqrt(2 * rho) - delta_mu / 2)
     gram = mu @ mu.T
     off = ~np.eye(K, dtype=bool)
-    max_inner = xp.max(gram[_mask_for(off, gram)]) if K > 1 else _const(-np.inf, eps)
+    max_inner = xp.max(gram[_mask_for(off, gram)]) if K > 1 else xp.scalar(-np.inf, eps)
     condition = bool(_np_bool(max_inner < threshold)) if K > 1 else True
     predictions = _argmin_rows(_sq_pairwise(F[:, 0, :], mu))
     error = _ratio(int(np.sum(predictions != labels)), N, eps)
@@ -942,7 +931,7 @@ def evaluate_thm2(views, labels, *, eps, delta, r=1.0) -> Thm2Evaluation:
 
 def _embedding_stats(z1: Any, z2: Any, w: Any, labels: np.ndarray, K: int) -> tuple[Any, Any]:
     """Class probabilities p_k and centres mu_k = E_{x in C_k} E_{x' in A(x)} f(x'), A(x) = two views."""
-    onehot = _const(np.eye(K)[labels], w)  # (N, K), exact 0/1
+    onehot = xp.scalar(np.eye(K)[labels], w)  # (N, K), exact 0/1
     centre = (z1 + z2) / 2
     p = w @ onehot
     mu = (onehot.T @ (w[:, None] * centre)) / p[:, None]
@@ -985,9 +974,9 @@ def _thm3_core(z1: Any, z2: Any, w: Any, labels: np.ndarray, K: int, eps: Any) -
     B = 1 - eps
     gap = B - A
     defined = _np_bool(gap < 0)
-    safe_gap = xp.where(_mask_for(defined, gap), gap, _const(-1.0, eps) + 0 * gap)
+    safe_gap = xp.where(_mask_for(defined, gap), gap, xp.scalar(-1.0, eps) + 0 * gap)
     bound = A + xp.log1p(-xp.exp(safe_gap))
-    bound = xp.where(_mask_for(defined, bound), bound, _const(-np.inf, eps) + 0 * bound)
+    bound = xp.where(_mask_for(defined, bound), bound, xp.scalar(-np.inf, eps) + 0 * bound)
     return {"L2": L2, "p": p, "mu": mu, "inner": inner, "bound": bound}
 
 
@@ -1004,10 +993,10 @@ def _thm4_core(z1: Any, z2: Any, w: Any, labels: np.ndarray, K: int) -> dict:
     L2 = xp.sum(E * E)
     p, mu = _embedding_stats(z1, z2, w, labels, K)
     inner = mu @ mu.T
-    radicand = 2 * (L2 - _const((d - K) / 2, L2)) / (p[:, None] * p[None, :])
+    radicand = 2 * (L2 - xp.scalar((d - K) / 2, L2)) / (p[:, None] * p[None, :])
     defined = _np_bool(radicand >= 0)
     safe = xp.where(_mask_for(defined, radicand), radicand, 0 * radicand)
-    bound = xp.where(_mask_for(defined, radicand), xp.sqrt(safe), _const(-np.inf, L2) + 0 * radicand)
+    bound = xp.where(_mask_for(defined, radicand), xp.sqrt(safe), xp.scalar(-np.inf, L2) + 0 * radicand)
     norms = xp.sqrt(xp.sum(mu * mu, axis=1))
     return {"L2": L2, "p": p, "mu": mu, "inner": inner, "bound": bound, "cauchy_schwarz": norms[:, None] * norms[None, :]}
 

@@ -35,7 +35,7 @@ from .. import strategies as st
 from .._validation import check_int
 from ..engine.claim import Assumption, Param, claim
 from ..engine.families import Family, Option, register_family
-from ..ssl import ProofNotAttempted, _const, _maximum, doubly_stochastic, proof_within_limits, sign_columns
+from ..ssl import ProofNotAttempted, _maximum, doubly_stochastic, proof_within_limits, sign_columns
 
 __all__ = [
     "duality",
@@ -136,7 +136,7 @@ def _normalized_requires(p, active):
 )
 def doubly_normalized(K, *, p):
     """(L_nc, L_c + N - M)."""
-    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + _const(float(p.N - p.M), K)
+    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + xp.scalar(float(p.N - p.M), K)
 
 
 @claim(
@@ -155,7 +155,7 @@ def doubly_normalized(K, *, p):
 )
 def doubly_stochastic_reading(K, *, p):
     """(L_nc, L_c + N - M)."""
-    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + _const(float(p.N - p.M), K)
+    return losses.dimension_contrastive(K), losses.sample_contrastive(K) + xp.scalar(float(p.N - p.M), K)
 
 
 # --------------------------------------------------------------------------------------
@@ -173,9 +173,9 @@ def _lemma_parts(K: Any, a: Any, p) -> dict:
     Ka = K * a
     rows = xp.sum(Ka * Ka, axis=1)
     S = xp.sum(rows * rows)
-    a2 = xp.sum(rows) / _const(float(p.N), Ka)
-    N2a4 = _const(float(p.N * p.N), Ka) * a2 * a2
-    lower = N2a4 / _const(float(p.M), Ka)
+    a2 = xp.sum(rows) / xp.scalar(float(p.N), Ka)
+    N2a4 = xp.scalar(float(p.N * p.N), Ka) * a2 * a2
+    lower = N2a4 / xp.scalar(float(p.M), Ka)
     return {"S": S, "lower": lower, "upper": N2a4, "rows": rows}
 
 
@@ -253,7 +253,7 @@ def _ratio_like(value: int, like: Any) -> Any:
         import mpmath
 
         return mpmath.mpf(value)
-    return _const(float(value), like)
+    return xp.scalar(float(value), like)
 
 
 @claim(
@@ -339,7 +339,7 @@ def lemma3_4_attainment(K, a, *, p):
     parts = _lemma_parts(K, a, p)
     r = parts["rows"]
     diff = r[:, None] - r[None, :]  # the full sum counts every pair twice
-    return parts["S"] - parts["lower"], xp.sum(diff * diff) / _const(float(2 * p.M), r)
+    return parts["S"] - parts["lower"], xp.sum(diff * diff) / xp.scalar(float(2 * p.M), r)
 
 
 # --------------------------------------------------------------------------------------

@@ -220,12 +220,6 @@ def _like(arr: np.ndarray, like: Any) -> Any:
     return np.asarray(arr, dtype=np.float64)
 
 
-def _const(value: float, like: Any) -> Any:
-    """A float constant (a parameter such as rho) exactly in ``like``'s number system."""
-    if xp.kind(like) == "mp":
-        return mpmath.mpf(value)
-    return value
-
 
 def _sqrt_int(n: int, like: Any) -> Any:
     return mpmath.sqrt(n) if xp.kind(like) == "mp" else math.sqrt(n)
@@ -274,7 +268,7 @@ def simplex_inner_product(zeta, *, p):
     Returns ``(max_{y != y'} |<zeta_y, zeta_y'> + rho^2/(K-1)| / rho^2, 0)``.
     """
     K = p.K
-    rho2 = _const(p.rho, zeta) ** 2
+    rho2 = xp.scalar(p.rho, zeta) ** 2
     G = zeta @ zeta.T
     off = ~np.eye(K, dtype=bool)
     target = -rho2 / (K - 1)
@@ -300,7 +294,7 @@ def simplex_gram(zeta, *, p):
     built from integers (``K I - 11^T``) so that it is exact in every number system.
     """
     K = p.K
-    rho2 = _const(p.rho, zeta) ** 2
+    rho2 = xp.scalar(p.rho, zeta) ** 2
     centred = _like(K * np.eye(K, dtype=np.int64) - np.ones((K, K), dtype=np.int64), zeta)
     target = centred * (rho2 / (K - 1))
     diff = zeta @ zeta.T - target
@@ -344,7 +338,7 @@ def simplex_existence(Z, *, p):
     (graf2021, THEORY.md section 1). Squared, so that the objective is smooth at 0.
     """
     K = p.K
-    rho2 = _const(p.rho, Z) ** 2
+    rho2 = xp.scalar(p.rho, Z) ** 2
     lam = rho2 * K / (K - 1)
     centred = _like(K * np.eye(K, dtype=np.int64) - np.ones((K, K), dtype=np.int64), Z)
     diff = Z @ Z.T - centred * (rho2 / (K - 1))
@@ -478,7 +472,7 @@ def ce_step2_sum_identity(Z, W, y, *, p):
 def ce_step3_cauchy_schwarz(Z, W, y, *, p):
     """``(sum_n <z_n, v_n>, -rho sum_n ||v_n||)`` with v_n = wbar - K w_{y_n} (graf2021, step 3)."""
     V = _class_vectors(W, y, p.K)
-    return xp.sum(Z * V), -_const(p.rho, V) * xp.sum(xp.norm(V, axis=1))
+    return xp.sum(Z * V), -xp.scalar(p.rho, V) * xp.sum(xp.norm(V, axis=1))
 
 
 @claim(
@@ -731,7 +725,7 @@ def _l2_equation_proof(p):
 def ce_l2_equation(r, lam, *, p):
     """Both sides of the rescaling identity between the slide's equation and g'(r) (graf2021)."""
     K = p.K
-    rho = _const(p.rho, r)
+    rho = xp.scalar(p.rho, r)
     sqrt_k = _sqrt_int(K, r)
     s = r / sqrt_k
     a = rho * sqrt_k / (K - 1)
@@ -919,7 +913,7 @@ def sc_batch_set_loss(Z, y, batch_stride, *, p):
     if stride == 1 and p.N % p.K == 0 and counts.size == p.K and np.all(counts == p.N // p.K):
         return loss
     reference = _simplex_value(y, plan, p.K, p.rho, loss)
-    return loss - reference + _const(_sc_closed_form(p), reference)
+    return loss - reference + xp.scalar(_sc_closed_form(p), reference)
 
 
 def _sc_inputs(p, active, *, every_class: bool):

@@ -41,7 +41,6 @@ from .. import strategies as st
 from ..engine.claim import Assumption, Param, claim
 from ..engine.families import Family, Option, register_family
 from ..ssl import (
-    _const,
     _pick_pair,
     _ratio,
     _sigma_core,
@@ -107,7 +106,7 @@ def _two_views(views: Any, N: int) -> tuple[Any, Any]:
 def _cross_correlation(views: Any, N: int) -> Any:
     """F = E f(x1) f(x2)^T over the N positive pairs (views already batch-standardized)."""
     z1, z2 = _two_views(views, N)
-    return z1.T @ z2 / _const(float(N), views)
+    return z1.T @ z2 / xp.scalar(float(N), views)
 
 
 @claim(
@@ -138,8 +137,8 @@ def barlow_decomposition(views, lam, *, p):
 def _alignment_parts(views, p):
     z1, z2 = _two_views(views, p.N)
     diff = z1 - z2
-    align = xp.sum(diff * diff) / _const(float(p.N), views)
-    F_diag = xp.sum(z1 * z2, axis=0) / _const(float(p.N), views)
+    align = xp.sum(diff * diff) / xp.scalar(float(p.N), views)
+    F_diag = xp.sum(z1 * z2, axis=0) / xp.scalar(float(p.N), views)
     L1 = xp.sum((1 - F_diag) ** 2)
     return align, L1
 
@@ -163,7 +162,7 @@ def _alignment_parts(views, p):
 def barlow_alignment(views, *, p):
     """(E||f(x1) - f(x2)||^2, 2 sqrt(d L1)) over the N pairs."""
     align, L1 = _alignment_parts(views, p)
-    return align, 2 * xp.sqrt(_const(float(p.d), views) * L1)
+    return align, 2 * xp.sqrt(xp.scalar(float(p.d), views) * L1)
 
 
 # --------------------------------------------------------------------------------------
@@ -191,7 +190,7 @@ def gram_identity(mu, probs, *, p):
     root = xp.sqrt(probs)
     UtU = root[:, None] * (mu @ mu.T) * root[None, :]
     G = UtU - xp.eye_like(UtU, p.K)
-    return xp.sum(E * E), xp.sum(G * G) + _const(float(p.d - p.K), S)
+    return xp.sum(E * E), xp.sum(G * G) + xp.scalar(float(p.d - p.K), S)
 
 
 @claim(
@@ -381,7 +380,7 @@ def thm2(centers, y, offsets, aug, eps, delta, *, p):
         (views * views).sum(dim=2).detach().numpy()
     if np.any(norms == 0):  # f(x) = r x / ||x|| is undefined at 0: the theorem says nothing here
         return _ratio(0, 1, eps), _ratio(1, 1, eps)
-    out = _thm2_core(views, np.asarray(y, dtype=np.int64), p.K, _const(p.r, eps), eps, delta)
+    out = _thm2_core(views, np.asarray(y, dtype=np.int64), p.K, xp.scalar(p.r, eps), eps, delta)
     bound = out["bound"] if out["condition"] else _ratio(1, 1, eps)
     return out["error"], bound
 
@@ -403,11 +402,11 @@ def _thm3_inputs(p, active):
 def _thm3_pair(mu=None, probs=None, views=None, y=None, *, p):
     if mu is not None:
         labels = np.arange(p.K)
-        out = _thm3_core(mu, mu, probs, labels, p.K, _const(0.0, mu))
+        out = _thm3_core(mu, mu, probs, labels, p.K, xp.scalar(0.0, mu))
     else:
         z1, z2 = _two_views(views, p.N)
         w = _ratio(1, p.N, views) + 0 * z1[:, 0]
-        out = _thm3_core(z1, z2, w, np.asarray(y, dtype=np.int64), p.K, _const(0.0, views))
+        out = _thm3_core(z1, z2, w, np.asarray(y, dtype=np.int64), p.K, xp.scalar(0.0, views))
     k, l = _pick_pair(out["inner"], out["bound"])
     return out, k, l
 
