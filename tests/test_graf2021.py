@@ -94,8 +94,6 @@ def test_every_claim_is_registered_with_kind_citation_and_family():
 @pytest.mark.parametrize("N, K, b, h", [(4, 2, 2, 1), (6, 3, 3, 2), (6, 2, 5, 1), (9, 3, 4, 2), (8, 4, 3, 3)])
 def test_claim_objective_at_the_simplex_is_the_closed_form(N, K, b, h, batches):
     """The claims' own L_SC (cached batch plan) at the collapsed simplex = the closed form."""
-    if batches == "subset" and b > N:
-        pytest.skip("no b-subsets")  # pragma: no cover - not in the grid
     Z, y = simplex_inputs(N, K, h)
     p = graf2021.sc_minimum_claim.resolve_params({"N": N, "K": K, "h": h, "b": b, "batches": batches})
     value = graf2021.sc_minimum_claim(Z, y, np.array(1), p=p)
