@@ -149,6 +149,7 @@ def _loss(H, p):
     atol=ATOL,
     family="ufm",
     summary_keys=("starts", "global_fraction", "worst_gap", "n_candidates"),
+    extra_evidence=lambda p: ufm.success_by_dimension("behnia2024.ufm.benign", p),
 )
 def ufm_benign(H, *, p):
     """L(H) = sum_i [LSE_{l != i}(<h_i, h_l>/tau) - mean_{j in P(i)} <h_i, h_j>/tau] (behnia2024)."""

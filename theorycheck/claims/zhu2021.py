@@ -184,6 +184,7 @@ def ce_ufm_norms(W, H, b, *, p):
     requires=_requires,
     family="ufm",
     summary_keys=("starts", "global_fraction", "worst_gap", "n_candidates"),
+    extra_evidence=lambda p: ufm.success_by_dimension("zhu2021.ufm.benign", p),
 )
 def ce_ufm_benign(W, H, b, *, p):
     """The regularised CE UFM objective (landscape: every local minimum should attain f*)."""

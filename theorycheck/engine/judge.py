@@ -325,7 +325,8 @@ def _extra_evidence(claim: Claim, p: Params, evidence: Mapping[str, Any]) -> dic
 
 
 def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
-          ablate: bool = False, assumptions: Iterable[str] | None = None) -> ClaimResult:
+          ablate: bool = False, assumptions: Iterable[str] | None = None,
+          extra_evidence: bool = True) -> ClaimResult:
     """Judge a claim: HOLDS, REFUTED (with a confirmed, shrunk counterexample), VACUOUS or INCONCLUSIVE.
 
     Parameters
@@ -344,6 +345,9 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
         Also judge the claim with each active assumption dropped in turn.
     assumptions : iterable of str, optional
         The assumptions to keep active (default: all of the claim's).
+    extra_evidence : bool
+        Also record the claim's ``extra_evidence(p)`` (default True). A claim whose extra
+        evidence is itself a sweep of judgements passes False for them, so they do not recurse.
 
     Returns
     -------
@@ -368,7 +372,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     outcome = judge_with(claim, p, active, budget, seed, deadline)
     ablations = _ablate(claim, p, active, budget, seed, start) if ablate else []
     evidence = dict(outcome.evidence)
-    if claim.extra_evidence is not None and outcome.verdict is not Verdict.VACUOUS:
+    extra_evidence = check_bool(extra_evidence, "extra_evidence", "judge")
+    if extra_evidence and claim.extra_evidence is not None and outcome.verdict is not Verdict.VACUOUS:
         evidence.update(_extra_evidence(claim, p, evidence))
     if assumptions is not None:
         evidence["active_assumptions"] = sorted(active)
