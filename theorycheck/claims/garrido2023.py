@@ -27,7 +27,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 
 from .. import backend as xp
 from .. import losses

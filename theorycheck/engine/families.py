@@ -619,8 +619,8 @@ def _is_empirical(claim_or_id: Any) -> bool:
     """Whether a planned check is an empirical claim (a training run).
 
     Decided by the kind *registered* under the claim's id: a family may hand over a
-    stand-in object for a registered claim (e.g. one that reports INCONCLUSIVE when its
-    certificate cannot be computed), and that stand-in is judged like the claim it replaces.
+    stand-in object for a registered claim (a Claim of another kind carrying the same id),
+    and that stand-in is judged like the claim it replaces.
     """
     from . import registry
 
