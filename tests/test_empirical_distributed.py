@@ -1,6 +1,10 @@
 """DDP with the gradient-correct all-gather: 2 processes (gloo, CPU) == 1 process on the global batch.
 
-Two processes are spawned with torch.multiprocessing on a free port of 127.0.0.1. Each
+Two processes are spawned with torch.multiprocessing. They meet through a file store
+in the test's temporary folder (no TCP port to race for) and gloo talks over the
+loopback interface, whatever the machine's hostname resolves to. Each worker writes
+its own stdout and stderr (C++ messages from gloo included) to a log file; if a worker
+dies, the test fails with those logs, so the cause shows in CI output. Each
 builds the same float64 model, takes its half of one global batch, runs the training
 module (the code path ``theorycheck train`` uses) under DistributedDataParallel and
 back-propagates. Rank 0's loss and parameter gradients must equal those of one process
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 
 import pytest
 import torch
@@ -52,11 +57,24 @@ def _grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.grad.detach().clone() for name, p in module.named_parameters() if p.grad is not None}
 
 
-def _worker(rank: int, port: int, out_dir: str) -> None:
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
+def _loopback_interface() -> str:
+    names = [name for _, name in socket.if_nameindex() if name.startswith("lo")]
+    return names[0] if names else "lo"
+
+
+def _log_path(out_dir: str, rank: int) -> str:
+    return os.path.join(out_dir, f"rank{rank}.log")
+
+
+def _worker(rank: int, out_dir: str) -> None:
+    # fd-level redirection, so that what gloo's C++ code prints before an abort is kept
+    log = os.open(_log_path(out_dir, rank), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.environ["GLOO_SOCKET_IFNAME"] = _loopback_interface()
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    store = os.path.join(out_dir, "rendezvous")
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=WORLD)
     try:
         context = DistributedContext(rank, WORLD, rank, "gloo")
         x, y = _batch()
@@ -87,6 +105,8 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
         results["probe"] = (everything.detach(), probe.grad.detach())
         with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as fh:
             pickle.dump(results, fh)
+        # no rank closes its sockets while the other may still be inside a collective
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -94,7 +114,15 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
 @pytest.fixture(scope="module")
 def two_process_results(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("ddp")
-    mp.spawn(_worker, args=(free_port(), str(out_dir)), nprocs=WORLD, join=True)
+    try:
+        mp.spawn(_worker, args=(str(out_dir),), nprocs=WORLD, join=True)
+    except Exception as exc:
+        logs = []
+        for rank in range(WORLD):
+            path = _log_path(str(out_dir), rank)
+            text = open(path, errors="replace").read() if os.path.exists(path) else "(no log written)"
+            logs.append(f"--- rank {rank} log (last 4000 characters) ---\n{text[-4000:]}")
+        pytest.fail(f"the two-process gloo run failed: {exc}\n" + "\n".join(logs), pytrace=False)
     results = []
     for rank in range(WORLD):
         with open(out_dir / f"rank{rank}.pkl", "rb") as fh:

@@ -158,8 +158,14 @@ def init_distributed(device: str = "cpu") -> DistributedContext:
 
 
 def shutdown_distributed(context: DistributedContext) -> None:
-    """Leave the process group (no-op for single-process runs)."""
+    """Leave the process group (no-op for single-process runs).
+
+    All processes meet at a barrier first: a process that tears down its connections
+    while a peer is still inside a collective can make that peer's gloo transport
+    abort the whole process.
+    """
     if context.enabled and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
