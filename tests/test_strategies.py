@@ -222,3 +222,29 @@ def test_unit_rows_from_tiny_factors_keep_full_precision():
     np.testing.assert_allclose(np.diag(G), 1.0, rtol=0, atol=1e-15)
     rows = st.sphere(3, 4, 2.0).project(np.full((3, 4), 1e-170))
     np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 2.0, rtol=1e-15)
+
+
+def test_public_building_blocks_for_user_spaces():
+    # normalize_rows: numpy rows (including a zero row and tiny entries) land on the sphere
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [1e-162, 1e-162]])
+    out = st.normalize_rows(x, radius=2.0)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 2.0, rtol=1e-15)
+    np.testing.assert_allclose(out[0], [1.2, 1.6], rtol=1e-15)
+    # torch: differentiable; the gradient of sum(normalize(x) . c) is orthogonal to x
+    t = torch.tensor([[3.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    (st.normalize_rows(t) * torch.tensor([[1.0, 2.0]], dtype=torch.float64)).sum().backward()
+    assert abs(float((t.grad * t.detach()).sum())) < 1e-14
+    # straight_through: the exact value, the identity's gradient
+    u = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    v = st.straight_through(u, np.array([5.0, -1.0]))
+    (v * torch.tensor([3.0, 7.0], dtype=torch.float64)).sum().backward()
+    assert v.detach().tolist() == [5.0, -1.0]
+    assert u.grad.tolist() == [3.0, 7.0]
+    # float_arrays: a hypothesis strategy of finite arrays within the bound
+
+    @settings(max_examples=20)
+    @given(st.float_arrays((2, 3), 0.5))
+    def check(a):
+        assert a.shape == (2, 3) and np.all(np.isfinite(a)) and np.all(np.abs(a) <= 0.5)
+
+    check()

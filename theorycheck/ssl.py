@@ -1187,7 +1187,7 @@ class _ViewPairs(st.Space):
         return self.project(x)
 
     def _raw_strategy(self):
-        return st._float_arrays(self.shape, 1.0 if self.mode != "free" else 4.0)
+        return st.float_arrays(self.shape, 1.0 if self.mode != "free" else 4.0)
 
     def _from_raw(self, raw):
         return self.project(np.asarray(raw, dtype=np.float64))
@@ -1196,7 +1196,7 @@ class _ViewPairs(st.Space):
         if self.mode == "free":
             return x
         if self.mode == "sphere":
-            return st._normalize_rows(x)
+            return st.normalize_rows(x)
         a, b = self._views(x)
         return self._stack(_standardize(a), _standardize(b))
 
@@ -1277,7 +1277,7 @@ class _WeightedClassMeans(st.Space):
         return self.project(self._join(p, mu))
 
     def _raw_strategy(self):
-        return st._float_arrays(self.shape, 1.0)
+        return st.float_arrays(self.shape, 1.0)
 
     def _from_raw(self, raw):
         raw = np.asarray(raw, dtype=np.float64)
@@ -1385,7 +1385,7 @@ class _DoublyStochastic(st.Space):
         return self._sinkhorn(a + rng.random() * 0.3 * rng.random(self.shape))
 
     def _raw_strategy(self):
-        return st._float_arrays(self.shape, 1.0)
+        return st.float_arrays(self.shape, 1.0)
 
     def _from_raw(self, raw):
         return self._sinkhorn(raw)
@@ -1396,7 +1396,7 @@ class _DoublyStochastic(st.Space):
             for _ in range(30):  # differentiable sweeps carry the gradient; the value is the exact balance
                 y = y / y.sum(dim=1, keepdim=True)
                 y = y / y.sum(dim=0, keepdim=True)
-            return st._straight_through(y, self._sinkhorn(x.detach().cpu().numpy()))
+            return st.straight_through(y, self._sinkhorn(x.detach().cpu().numpy()))
         return self._sinkhorn(x)
 
     def contains(self, x, atol: float = 1e-9) -> bool:

@@ -68,6 +68,10 @@ __all__ = [
     "real",
     "fixed",
     "regular_simplex",
+    # building blocks for user-written Space subclasses
+    "float_arrays",
+    "normalize_rows",
+    "straight_through",
 ]
 
 _TINY = 1e-300
@@ -92,7 +96,7 @@ def _hyp():
     return hst, hnp
 
 
-def _float_arrays(shape: tuple, bound: float):
+def float_arrays(shape: tuple, bound: float):
     """Hypothesis arrays of finite float64 in [-bound, bound] (zeros, repeats and edges included)."""
     hst, hnp = _hyp()
     elements = hst.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False,
@@ -138,14 +142,14 @@ def _rounding_candidates(x: np.ndarray, project) -> list[np.ndarray]:
     return seen
 
 
-def _normalize_rows(x, radius: float = 1.0):
+def normalize_rows(x, radius: float = 1.0):
     """Rows scaled to norm ``radius``; zero rows (numpy) become ``radius * e_1``. Torch: differentiable."""
     if is_torch(x):
         norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(1e-150)
         return x / norms * radius
     x = np.array(x, dtype=np.float64, copy=True)
     if x.ndim == 1:
-        return _normalize_rows(x[None, :], radius)[0]
+        return normalize_rows(x[None, :], radius)[0]
     # Divide by each row's largest entry first: for rows of tiny entries (1e-162) the sum of
     # squares is subnormal and the plain norm loses most of its digits.
     peak = np.max(np.abs(x), axis=-1, keepdims=True)
@@ -192,7 +196,7 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     return _geometry.regular_simplex(K, h, radius)
 
 
-def _straight_through(x, exact):
+def straight_through(x, exact):
     """``exact`` in value with the gradient of the identity: for torch projections whose own
     derivative is undefined (degenerate SVDs) or too long to unroll."""
     return x + (torch.as_tensor(exact, dtype=x.dtype, device=x.device) - x).detach()
@@ -206,7 +210,7 @@ def _procrustes_onto(base, x):
     its derivative is undefined.
     """
     if is_torch(x):
-        return _straight_through(x, _procrustes_onto(base, x.detach().cpu().numpy()))
+        return straight_through(x, _procrustes_onto(base, x.detach().cpu().numpy()))
     m = base.T @ np.asarray(x, dtype=np.float64)
     u, _, vh = np.linalg.svd(m)
     return base @ (u @ vh)
@@ -444,30 +448,30 @@ class _Rows(Space):
     def _draw(self, rng):
         g = rng.standard_normal(self.shape)
         if self.mode == "sphere":
-            return _normalize_rows(g, self.radius)
+            return normalize_rows(g, self.radius)
         if self.mode == "ball":
             # uniform in the ball half of the time, on the boundary otherwise (bounds are tight there)
             r = self.radius * rng.random((self.N, 1)) ** (1.0 / self.h)
             on_boundary = rng.random((self.N, 1)) < 0.5
             r = np.where(on_boundary, self.radius, r)
-            return _normalize_rows(g, 1.0) * r
+            return normalize_rows(g, 1.0) * r
         # free: Gaussian with a random overall magnitude spanning two decades
         return g * self.radius * 10.0 ** rng.uniform(-1.0, 1.0)
 
     def _raw_strategy(self):
         bound = 1.0 if self.mode != "free" else 4.0 * self.radius
-        return _float_arrays(self.shape, bound)
+        return float_arrays(self.shape, bound)
 
     def _from_raw(self, raw):
         if self.mode == "sphere":
-            return _normalize_rows(raw, self.radius)
+            return normalize_rows(raw, self.radius)
         if self.mode == "ball":
             return self.project(np.asarray(raw) * self.radius)
         return np.asarray(raw, dtype=np.float64)
 
     def project(self, x):
         if self.mode == "sphere":
-            return _normalize_rows(x, self.radius)
+            return normalize_rows(x, self.radius)
         if self.mode == "ball":
             if is_torch(x):
                 norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
@@ -581,7 +585,7 @@ class _Simplex(Space):
 
     def _perturbed(self, z: np.ndarray, noise: np.ndarray) -> np.ndarray:
         out = z + self.perturb * self.radius * noise
-        return _normalize_rows(out, self.radius) if self.on_sphere else out
+        return normalize_rows(out, self.radius) if self.on_sphere else out
 
     def _draw(self, rng):
         z = self._rotated(_random_orthogonal(rng, self.h))
@@ -591,10 +595,10 @@ class _Simplex(Space):
 
     def _raw_strategy(self):
         hst, _ = _hyp()
-        rot = _float_arrays((self.h, self.h), 1.0)
+        rot = float_arrays((self.h, self.h), 1.0)
         if self.exact:
             return rot
-        return hst.tuples(rot, _float_arrays(self.shape, 1.0))
+        return hst.tuples(rot, float_arrays(self.shape, 1.0))
 
     def _from_raw(self, raw):
         if self.exact:
@@ -607,7 +611,7 @@ class _Simplex(Space):
         if self.exact:
             return _procrustes_onto(self.base, x)
         if self.on_sphere:
-            return _normalize_rows(x, self.radius)
+            return normalize_rows(x, self.radius)
         return x
 
     def contains(self, x, atol: float = 1e-9) -> bool:
@@ -628,7 +632,7 @@ class _Simplex(Space):
         out = [self.base.copy()]
         if not self.exact:
             tiny = self.base + 1e-6 * self.radius * np.eye(self.K, self.h)
-            out.append(_normalize_rows(tiny, self.radius) if self.on_sphere else tiny)
+            out.append(normalize_rows(tiny, self.radius) if self.on_sphere else tiny)
         return [c for c in out if self.contains(c)]
 
     def simplify(self, x):
@@ -768,7 +772,7 @@ class _PSD(Space):
 
     def _from_factor(self, v):
         if self.unit_diagonal:
-            v = _normalize_rows(v, 1.0)
+            v = normalize_rows(v, 1.0)
         return v @ v.T
 
     def _draw(self, rng):
@@ -780,7 +784,7 @@ class _PSD(Space):
         return self._from_factor(v)
 
     def _raw_strategy(self):
-        return _float_arrays((self.n, max(self.r, 1)), 1.0)
+        return float_arrays((self.n, max(self.r, 1)), 1.0)
 
     def _from_raw(self, raw):
         v = np.asarray(raw, dtype=np.float64)
@@ -797,7 +801,7 @@ class _PSD(Space):
                 vals = torch.cat([torch.zeros_like(vals[: self.n - self.rank]), vals[self.n - self.rank:]])
             factor = vecs * torch.sqrt(vals)[None, :]
             if self.unit_diagonal:
-                factor = _normalize_rows(factor, 1.0)
+                factor = normalize_rows(factor, 1.0)
             return factor @ factor.T
         s = _sym(np.asarray(x, dtype=np.float64))
         vals, vecs = np.linalg.eigh(s)
@@ -806,7 +810,7 @@ class _PSD(Space):
             vals[: self.n - self.rank] = 0.0
         factor = vecs * np.sqrt(vals)[None, :]
         if self.unit_diagonal:
-            factor = _normalize_rows(factor, 1.0)
+            factor = normalize_rows(factor, 1.0)
         out = factor @ factor.T
         out = _sym(out)
         if self.unit_diagonal:
@@ -876,8 +880,8 @@ def elliptope(n: int, rank: int | None = None) -> Space:
 
 def _normalize_cols(x, radius: float = 1.0):
     if is_torch(x):
-        return _normalize_rows(x.transpose(0, 1), radius).transpose(0, 1)
-    return _normalize_rows(np.asarray(x).T, radius).T
+        return normalize_rows(x.transpose(0, 1), radius).transpose(0, 1)
+    return normalize_rows(np.asarray(x).T, radius).T
 
 
 class _UnitNorm(Space):
@@ -913,21 +917,21 @@ class _UnitNorm(Space):
         return self.project(g)
 
     def _raw_strategy(self):
-        return _float_arrays(self.shape, 1.0)
+        return float_arrays(self.shape, 1.0)
 
     def _from_raw(self, raw):
         return self.project(np.asarray(raw, dtype=np.float64))
 
     def project(self, x):
         if self.mode == "rows":
-            return _normalize_rows(x)
+            return normalize_rows(x)
         if self.mode == "cols":
             return _normalize_cols(x)
         if is_torch(x):
             # a few differentiable sweeps carry the gradient; the exact balancing fixes the value
             for _ in range(20):
-                x = _normalize_cols(_normalize_rows(x))
-            return _straight_through(x, self._balance(x.detach().cpu().numpy()))
+                x = _normalize_cols(normalize_rows(x))
+            return straight_through(x, self._balance(x.detach().cpu().numpy()))
         return self._balance(x)
 
     def contains(self, x, atol: float = 1e-9) -> bool:
