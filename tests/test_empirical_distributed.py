@@ -4,7 +4,7 @@ Two processes are spawned with torch.multiprocessing. They meet through a file s
 in the test's temporary folder (no TCP port to race for) and gloo talks over the
 loopback interface, whatever the machine's hostname resolves to. Each worker writes
 its own stdout and stderr (C++ messages from gloo included) to a log file; if a worker
-dies, the test fails with those logs, so the cause shows in CI output. Each
+dies, those logs are reported, so the cause shows in CI output. Each
 builds the same float64 model, takes its half of one global batch, runs the training
 module (the code path ``theorycheck train`` uses) under DistributedDataParallel and
 back-propagates. Rank 0's loss and parameter gradients must equal those of one process
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import warnings
 
 import pytest
 import torch
@@ -71,7 +72,6 @@ def _worker(rank: int, out_dir: str) -> None:
     log = os.open(_log_path(out_dir, rank), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.environ["GLOO_SOCKET_IFNAME"] = _loopback_interface()
     torch.set_num_threads(1)
     store = os.path.join(out_dir, "rendezvous")
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=WORLD)
@@ -111,18 +111,41 @@ def _worker(rank: int, out_dir: str) -> None:
         dist.destroy_process_group()
 
 
-@pytest.fixture(scope="module")
-def two_process_results(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("ddp")
+def _spawn_once(out_dir: str) -> str | None:
+    """Run the two workers; None on success, else the failure with both workers' logs."""
     try:
-        mp.spawn(_worker, args=(str(out_dir),), nprocs=WORLD, join=True)
+        mp.spawn(_worker, args=(out_dir,), nprocs=WORLD, join=True)
+        return None
     except Exception as exc:
-        logs = []
+        logs = [f"{type(exc).__name__}: {exc}"]
         for rank in range(WORLD):
-            path = _log_path(str(out_dir), rank)
+            path = _log_path(out_dir, rank)
             text = open(path, errors="replace").read() if os.path.exists(path) else "(no log written)"
             logs.append(f"--- rank {rank} log (last 4000 characters) ---\n{text[-4000:]}")
-        pytest.fail(f"the two-process gloo run failed: {exc}\n" + "\n".join(logs), pytrace=False)
+        return "\n".join(logs)
+
+
+@pytest.fixture(scope="module")
+def two_process_results(tmp_path_factory):
+    # One thread pool per worker and gloo on the loopback interface, whatever the machine.
+    # A worker killed by the machine (a signal, not an assertion: the workers assert
+    # nothing) gets one more attempt in a fresh folder; the first attempt's logs are
+    # reported as a warning, and a second failure fails with both.
+    failures = []
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OMP_NUM_THREADS", "1")
+        env.setenv("MKL_NUM_THREADS", "1")
+        env.setenv("GLOO_SOCKET_IFNAME", _loopback_interface())
+        for attempt in range(2):
+            out_dir = tmp_path_factory.mktemp(f"ddp{attempt}")
+            failure = _spawn_once(str(out_dir))
+            if failure is None:
+                break
+            failures.append(failure)
+            if attempt == 0:
+                warnings.warn(f"two-process gloo run failed once, retrying:\n{failure}", RuntimeWarning)
+        else:
+            pytest.fail("the two-process gloo run failed twice:\n" + "\n".join(failures), pytrace=False)
     results = []
     for rank in range(WORLD):
         with open(out_dir / f"rank{rank}.pkl", "rb") as fh:
