@@ -449,13 +449,39 @@ def test_simplex_characterization_holds_with_distances_reported():
     assert ev["far_from_property"] == 0
 
 
-def test_minimisers_far_from_the_property_are_reported_not_hidden():
-    # the minimisers of sum_{i<j} <x_i, x_j> are all zero-sum configurations, not only the simplex
+def test_an_exact_minimiser_without_the_property_refutes_the_characterization():
+    # the minimisers of sum_{i<j} <x_i, x_j> on the sphere are all zero-sum configurations,
+    # not only the simplex: a simplified one ties with the optimum exactly
     c = make_optimum(lambda p: -p.N / 2, kind="characterization", distance=simplex_gram_distance)
     out = judge_characterization(context(c, examples=6))
     ev = out.evidence
+    assert out.verdict is Verdict.REFUTED
+    assert ev["far_from_property"] >= 1 and ev["counterexample_distance"] > ev["distance_tolerance"]
+    cx = out.counterexample
+    X = np.asarray(cx.inputs["X"])
+    # checked here without the engine: rows exactly unit, objective exactly -N/2, far from a simplex
+    assert all(sum(Fraction(float(v)) ** 2 for v in row) == 1 for row in X)
+    assert exact_pairwise(X) == Fraction(-X.shape[0], 2)
+    assert simplex_gram_distance(X, p=None) > 0.1
+    assert cx.relation == ">" and cx.margin == 0.0 and "equals the claimed optimum" in cx.note
+
+
+def test_a_tie_on_a_space_that_cannot_check_membership_exactly_stays_inconclusive():
+    sphere_space = type(st.sphere(1, 1, 1.0))
+
+    class OpaqueSphere(sphere_space):
+        def exactly_contains(self, x):
+            return None
+
+    @claim(id="toy.opaque", cite=("wang2020",), kind="characterization", statement="zero-sum configurations",
+           params=sizes(4, 3), inputs=lambda p, active: {"X": OpaqueSphere(p.N, p.h, 1.0, "sphere")},
+           optimum=lambda p: -p.N / 2, distance=simplex_gram_distance, register=False)
+    def opaque(X, *, p):
+        return pairwise_value(X)
+
+    out = judge_characterization(context(opaque, examples=6))
     assert out.verdict is Verdict.INCONCLUSIVE
-    assert ev["far_from_property"] >= 1 and ev["max_distance"] > 0.1
+    assert out.evidence["far_from_property"] >= 1 and out.evidence["max_distance"] > 0.1
 
 
 def test_wrong_characterization_is_refuted_by_an_input_far_from_the_property():

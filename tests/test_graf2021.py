@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import types
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -218,8 +219,16 @@ def test_sc_simplex_verdict_numbers_and_ablations():
     # no simplex in R^1 for K = 3: the closed form is not attained, nothing goes below it
     assert by["h>=K-1"].verdict is Verdict.INCONCLUSIVE
     assert any(s["h"] < 2 for s in by["h>=K-1"].evidence["sizes_explored"])
-    # b = 2: every configuration has loss 0, so minimisers far from the simplex are found
-    assert by["b>=3"].verdict is Verdict.INCONCLUSIVE and by["b>=3"].evidence["far_from_property"] > 0
+    # b = 2: every configuration has loss 0, so an exact minimiser far from the simplex refutes
+    b2 = by["b>=3"]
+    assert b2.verdict is Verdict.REFUTED and b2.evidence["far_from_property"] > 0
+    cx = b2.counterexample
+    assert cx.params["b"] == 2 and cx.margin == 0.0 and cx.relation == ">"
+    Z = np.asarray(cx.inputs["Z"])
+    assert all(sum(Fraction(float(v)) ** 2 for v in row) == Fraction(cx.params["rho"]) ** 2 for row in Z)
+    assert distance_to_collapsed_simplex(Z, np.asarray(cx.inputs["y"]), radius=cx.params["rho"], K=3) > 0.1
+    p = registry.get("graf2021.sc.simplex").resolve_params(cx.params)
+    assert graf2021.sc_batch_set_loss(Z, np.asarray(cx.inputs["y"]), 1, p=p) == 0.0
 
 
 # --------------------------------------------------------------------------- CE claims

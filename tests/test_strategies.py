@@ -248,3 +248,20 @@ def test_public_building_blocks_for_user_spaces():
         assert a.shape == (2, 3) and np.all(np.isfinite(a)) and np.all(np.abs(a) <= 0.5)
 
     check()
+
+
+def test_exact_membership_in_rational_arithmetic():
+    assert st.sphere(2, 2, 1.0).exactly_contains(np.array([[1.0, 0.0], [0.0, -1.0]])) is True
+    # 0.6 and 0.8 are not the binary numbers whose squares sum to 1; contains() says yes, exactly not
+    assert st.sphere(1, 2, 1.0).contains(np.array([[0.6, 0.8]]))
+    assert st.sphere(1, 2, 1.0).exactly_contains(np.array([[0.6, 0.8]])) is False
+    assert st.sphere(1, 2, 2.0).exactly_contains(np.array([[1.5, 1.3228756555322954]])) is False
+    assert st.ball(1, 2, 1.0).exactly_contains(np.array([[0.5, 0.5]])) is True
+    assert st.real_matrix(2, 2).exactly_contains(np.ones((2, 2))) is True
+    assert st.unit_columns(2, 2).exactly_contains(np.eye(2)) is True
+    assert st.unit_rows(2, 2).exactly_contains(np.full((2, 2), 0.5)) is False
+    assert st.real(0.0, 1.0).exactly_contains(np.asarray(1.0)) is True
+    assert st.real(0.0, 1.0).exactly_contains(np.asarray(1.0 + 2**-52)) is False
+    assert st.labels(3, 2).exactly_contains(np.array([0, 1, 1])) is True
+    assert st.labels(3, 2).exactly_contains(np.array([0, 1, 2])) is False
+    assert st.psd(2).exactly_contains(np.eye(2)) is None  # cannot tell: never used as exact

@@ -35,6 +35,7 @@ theorycheck.strategies.Unsatisfiable: a 2 x 3 matrix cannot have unit-norm rows 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,12 @@ def normalize_rows(x, radius: float = 1.0):
     return x / np.linalg.norm(x, axis=-1, keepdims=True) * radius
 
 
+def _exact_squared_norms(a: np.ndarray, axis: int) -> list[Fraction]:
+    """Squared norms of the rows (axis=1) or columns (axis=0) of a float matrix, exactly."""
+    lines = a if axis == 1 else a.T
+    return [sum((Fraction(float(v)) ** 2 for v in line), Fraction(0)) for line in lines]
+
+
 def _random_orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     return _orthogonal_from(rng.standard_normal((n, n)))
 
@@ -263,6 +270,16 @@ class Space:
     def contains(self, x, atol: float = 1e-9) -> bool:
         """Whether ``x`` belongs to the space (up to ``atol``, relative to the space's scale)."""
         raise NotImplementedError
+
+    def exactly_contains(self, x) -> bool | None:
+        """Whether the float value ``x`` belongs to the space *exactly* (every float is a
+        rational: the check is done in exact rational arithmetic), or None where a space
+        cannot tell. Discrete spaces (labels, constants) are exact by nature. The engine
+        needs it to call a point that ties with a claimed optimum an exact minimiser.
+        """
+        if not self.continuous:
+            return bool(self.contains(x, atol=0.0))
+        return None
 
     def special(self) -> list[np.ndarray]:
         """Structured values: collapsed, degenerate, extreme (all inside the space)."""
@@ -495,6 +512,15 @@ class _Rows(Space):
         if self.mode == "sphere":
             return bool(np.all(np.abs(norms - self.radius) <= tol))
         return bool(np.all(norms <= self.radius + tol))
+
+    def exactly_contains(self, x) -> bool | None:
+        if not self._shape_ok(x) or not self._finite(x):
+            return False
+        if self.mode == "free":
+            return True
+        r2 = Fraction(self.radius) ** 2
+        squares = _exact_squared_norms(np.asarray(x, dtype=np.float64), axis=1)
+        return all(q == r2 for q in squares) if self.mode == "sphere" else all(q <= r2 for q in squares)
 
     def special(self):
         N, h, r = self.N, self.h, self.radius
@@ -945,6 +971,13 @@ class _UnitNorm(Space):
             ok &= bool(np.all(np.abs(np.linalg.norm(a, axis=0) - 1.0) <= atol))
         return ok
 
+    def exactly_contains(self, x) -> bool | None:
+        if not self._shape_ok(x) or not self._finite(x):
+            return False
+        a = np.asarray(x, dtype=np.float64)
+        axes = {"rows": (1,), "cols": (0,), "both": (0, 1)}[self.mode]
+        return all(q == 1 for axis in axes for q in _exact_squared_norms(a, axis=axis))
+
     def special(self):
         M, N = self.M, self.N
         out = []
@@ -1138,6 +1171,10 @@ class _Real(Space):
         v = float(np.asarray(x))
         tol = atol * max(1.0, abs(self.low), abs(self.high))
         return self.low - tol <= v <= self.high + tol
+
+    def exactly_contains(self, x) -> bool | None:
+        # float comparisons of floats are exact
+        return np.shape(x) == () and self._finite(x) and self.low <= float(np.asarray(x)) <= self.high
 
     def special(self):
         vals = [self.low, self.high, (self.low + self.high) / 2]

@@ -1368,8 +1368,9 @@ def _largest_entry(inputs: Mapping[str, Any], spaces: Mapping[str, Any]) -> floa
     return max(mags, default=0.0)
 
 
-def _simplify_below(ctx: Any, inputs: Mapping[str, Any], claimed: float, tau: float) -> dict | None:
-    """Simpler numbers (``Space.simplify``, simplest first) that stay below ``c - tau`` in float.
+def _simplify_while(ctx: Any, inputs: Mapping[str, Any], accept: Callable[[dict, float], bool]) -> dict | None:
+    """Simpler numbers (``Space.simplify``, simplest first) for which ``accept(inputs, float value)``
+    still holds.
 
     Greedy, one input at a time, at most three passes; ``None`` if nothing simpler works.
     """
@@ -1385,14 +1386,20 @@ def _simplify_below(ctx: Any, inputs: Mapping[str, Any], claimed: float, tau: fl
                 trial[k] = candidate
                 try:
                     value = float(call_evaluator(ctx.claim, trial, ctx.params, mode="numpy"))
+                    ok = math.isfinite(value) and accept(trial, value)
                 except ClaimError:
                     continue
-                if math.isfinite(value) and value < claimed - tau:
+                if ok:
                     current, changed, progress = trial, True, True
                     break
         if not progress:
             break
     return current if changed else None
+
+
+def _simplify_below(ctx: Any, inputs: Mapping[str, Any], claimed: float, tau: float) -> dict | None:
+    """Simpler numbers that stay below ``c - tau`` in float (:func:`_simplify_while`)."""
+    return _simplify_while(ctx, inputs, lambda trial, value: value < claimed - tau)
 
 
 def _confirm_below(ctx: Any, points: Sequence[tuple], claimed: float, tau: float) -> tuple:
@@ -1420,6 +1427,49 @@ def _confirm_below(ctx: Any, points: Sequence[tuple], claimed: float, tau: float
                 return (source, idx, simpler, simple_check), checks
         return (source, idx, inputs, check), checks
     return None, checks
+
+
+def _confirm_minimiser_off_property(ctx: Any, reached: Sequence[Run], distances: Sequence[float],
+                                    claimed: float, tau: float, dist_tol: float) -> tuple | None:
+    """A run that reached ``c``, lies far from the property, and has objective *equal* to ``c``
+    in high precision: ``(index, inputs, check, distance)`` or None.
+
+    The claim says the minimum is ``c`` and that every minimiser has the property, so off
+    the property the objective must exceed ``c`` strictly. That strict inequality is
+    decided by :func:`theorycheck.engine.confirm.confirm_relation` (``objective > c``):
+    it fails only when the objective equals ``c`` to 50 digits at both 60 and 80 digits
+    of working precision. Then either the input is a minimiser without the property, or
+    the true minimum is below ``c`` -- the claim is false either way. The input must lie
+    in its spaces exactly (``Space.exactly_contains``: rational arithmetic on the floats),
+    else the tie could be an artefact of a point slightly off the constraint set; spaces
+    that cannot tell rule the input out. A float-optimised
+    point on a valley of minimisers is rarely exactly on it, so simpler numbers
+    (``Space.simplify``) that stay at the optimum in float and far from the property are
+    tried first. With a claimed optimum that is not exactly representable in float64 the
+    tie cannot be exact, and such runs stay evidence only (``far_from_property``).
+    """
+    far = [(r, d) for r, d in zip(reached, distances) if d > dist_tol]
+    far.sort(key=lambda t: (round(math.log10(max(_largest_entry(t[0].inputs, ctx.spaces), 1e-300)), 1), -t[1]))
+
+    def at_optimum_and_far(trial: dict, value: float) -> bool:
+        return abs(value - claimed) <= tau and _distance(ctx, trial) > dist_tol
+
+    def exactly_admissible(inputs: Mapping[str, Any]) -> bool:
+        # a tie at a point a few ulps off the constraint set says nothing about the set itself
+        return all(getattr(space, "exactly_contains", lambda x: None)(inputs[k]) is True
+                   for k, space in ctx.spaces.items())
+
+    for run, _ in far[:MAX_CONFIRMATIONS]:
+        simpler = _simplify_while(ctx, run.inputs, at_optimum_and_far)
+        for inputs in ([simpler] if simpler is not None else []) + [run.inputs]:
+            if not exactly_admissible(inputs):
+                continue
+            value = float(call_evaluator(ctx.claim, inputs, ctx.params, mode="numpy"))
+            check = _decide(ctx, inputs, claimed, ">", value)
+            if check["status"] == "violated" and check["margin"] == 0.0:
+                check["simplified"] = inputs is simpler
+                return run.index, inputs, check, _distance(ctx, inputs)
+    return None
 
 
 def _below_counterexample(ctx, claimed, confirmed, note_extra=""):
@@ -1499,11 +1549,16 @@ def judge_characterization(ctx: Any):
     Verdict
         REFUTED if a confirmed input (mpmath) has objective strictly below the claimed
         optimum; the evidence says whether that input also lies far from P
-        (``counterexample_distance``). HOLDS if the optimum is reached and every run that
-        reached it lies within the distance tolerance of P. INCONCLUSIVE otherwise: the
-        optimum was never reached, or some run reached it (within tolerance) far from P --
-        such a run is evidence against the characterization but not a proof, since it is
-        only a near-minimiser; ``far_from_property`` counts them.
+        (``counterexample_distance``). Also REFUTED if a run far from P (or simpler numbers
+        near it) has objective *equal* to the claimed optimum to 50 digits at 60 and 80
+        digits of precision (:func:`_confirm_minimiser_off_property`): an exact minimiser
+        without P, e.g. a loss that is constant in some direction; the counterexample's
+        relation is ``objective > optimum`` (what the claim implies off P) with margin 0.
+        HOLDS if the optimum is reached and every run that reached it lies within the
+        distance tolerance of P. INCONCLUSIVE otherwise: the optimum was never reached, or
+        some run reached it (within tolerance) far from P without an exact tie -- such a
+        run is evidence against the characterization but not a proof, since it is only a
+        near-minimiser; ``far_from_property`` counts them.
 
     Evidence
         Everything :func:`judge_optimum` reports, plus ``distance_tolerance,
@@ -1533,6 +1588,19 @@ def judge_characterization(ctx: Any):
         extra = (f"; its distance to the property is {d:.6g}"
                  + (" (it also lacks the property)" if d > dist_tol else " (it has the property: the claimed optimum value is wrong)"))
         return _outcome("REFUTED", evidence, _below_counterexample(ctx, claimed, confirmed, extra))
+    off_property = _confirm_minimiser_off_property(ctx, reached, distances, claimed, tau, dist_tol) if far else None
+    if off_property is not None:
+        idx, inputs, check, d = off_property
+        evidence["counterexample_value"] = check["value_digits"]
+        evidence["counterexample_distance"] = _finite(d)
+        where = f"start {idx}" + (", numbers simplified" if check["simplified"] else "")
+        note = (f"objective {check['value_digits']} ({check['digits']} digits, mpmath) at this input, found "
+                f"from {where}, equals the claimed optimum {claimed!r} to {check['digits'] - 10} digits, but "
+                f"its distance to the property is {d:.6g} (tolerance {dist_tol:.3g}): a minimiser without "
+                f"the property, unless the true minimum is below the claimed one -- false either way; "
+                f"claimed: objective > optimum off the property")
+        return _outcome("REFUTED", evidence, _counterexample(ctx, inputs, check["value_float"], claimed, 0.0,
+                                                             note, ">"))
     if (reached or witness_reaches) and far == 0 and not evidence["undecided"]:
         return _outcome("HOLDS", evidence, None)
     return _outcome("INCONCLUSIVE", evidence, None)
