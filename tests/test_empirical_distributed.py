@@ -31,6 +31,7 @@ from theorycheck.empirical.distributed import (
     all_gather_with_grad,
     free_port,
     local_slice,
+    synchronise_batchnorm,
 )
 from theorycheck.empirical.models import build_encoder
 from theorycheck.empirical.objectives import make_objective
@@ -197,3 +198,19 @@ def test_outside_a_process_group_gathering_is_the_identity():
     t = torch.randn(3, 2, requires_grad=True)
     assert all_gather_with_grad(t) is t
     assert 1024 <= free_port() <= 65535
+
+
+def test_batchnorm_becomes_syncbatchnorm_on_cuda_only():
+    encoder = build_encoder("cnn", (3, 8, 8), 4, radius=1.0)
+    with torch.no_grad():
+        first = next(m for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        first.running_mean.fill_(0.25)
+        first.weight.fill_(2.0)
+    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in encoder.modules())
+    assert n_bn > 0
+    assert synchronise_batchnorm(encoder, torch.device("cpu")) is encoder  # torch has no CPU SyncBatchNorm
+    converted = synchronise_batchnorm(encoder, torch.device("cuda"))  # conversion itself needs no GPU
+    kinds = [type(m) for m in converted.modules()]
+    assert torch.nn.BatchNorm2d not in kinds and kinds.count(torch.nn.SyncBatchNorm) == n_bn
+    sync = next(m for m in converted.modules() if isinstance(m, torch.nn.SyncBatchNorm))
+    assert torch.all(sync.running_mean == 0.25) and torch.all(sync.weight == 2.0)

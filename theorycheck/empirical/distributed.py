@@ -50,6 +50,7 @@ __all__ = [
     "gather_for_loss",
     "init_distributed",
     "shutdown_distributed",
+    "synchronise_batchnorm",
     "local_slice",
     "free_port",
 ]
@@ -155,6 +156,20 @@ def init_distributed(device: str = "cpu") -> DistributedContext:
     if not dist.is_initialized():
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
     return DistributedContext(rank, world_size, local_rank, backend)
+
+
+def synchronise_batchnorm(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """BatchNorm layers replaced by ``SyncBatchNorm`` on CUDA (weights and running statistics kept).
+
+    Under DDP a plain BatchNorm normalises each process's share of the batch with that
+    share's own statistics, so P processes do not train like one process on the global
+    batch; ``SyncBatchNorm`` computes the statistics over all processes. torch implements
+    it for GPUs only: on CPU (gloo) the module is returned unchanged and BatchNorm stays
+    per process (the MLP has none by default).
+    """
+    if device.type != "cuda":
+        return module
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
 
 
 def shutdown_distributed(context: DistributedContext) -> None:

@@ -45,7 +45,8 @@ from torch import nn
 
 from .._validation import InvalidArgumentError, check_choice, check_int, check_real, fail, fail_type
 from .data import DataSet, RandomCropFlip, load_dataset
-from .distributed import DistributedContext, gather_for_loss, init_distributed, local_slice, shutdown_distributed
+from .distributed import (DistributedContext, gather_for_loss, init_distributed, local_slice, shutdown_distributed,
+                          synchronise_batchnorm)
 from .metrics import (
     GeometryTracker,
     NearestClassMeanAgreement,
@@ -601,6 +602,7 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
     module = TrainingModule(encoder, objective, autocast_dtype=autocast_dtype).to(device)
     model: nn.Module = module
     if context.enabled:
+        module = synchronise_batchnorm(module, device)
         model = nn.parallel.DistributedDataParallel(
             module, device_ids=[context.local_rank] if device.type == "cuda" else None)
     params = [p for p in module.parameters() if p.requires_grad]
