@@ -233,6 +233,9 @@ def test_claims_table_script_rewrites_only_the_marked_block(two_families, tmp_pa
     assert rows[0].startswith(f"| `{tag}.cs` | geo | wang2020 | inequality | h=2 | HOLDS |")
     assert rows[1].startswith(f"| `{tag}.trained` | empirical |") and "not run" in rows[1]
     assert "1 HOLDS" in block and "theorycheck verify all" in block
+    import hypothesis
+
+    assert f"hypothesis {hypothesis.__version__}" in block  # the version that chose the inputs
     assert script.main([results, "--readme", str(readme), "--check"]) == 0
     assert script.main([str(tmp_path / "missing.json"), "--print"]) == 2
 
