@@ -673,6 +673,29 @@ def test_judge_end_to_end_characterization_landscape_statistical():
     assert res.evidence["n_draws"] == 3000
 
 
+def test_refuted_optimum_claims_are_shrunk_to_smaller_sizes_by_rejudging():
+    from theorycheck.engine import judge
+
+    # claimed minimum -N/2 + 1/4 is too high at every size: the smallest N still refutes
+    c = make_optimum(lambda p: -p.N / 2 + 0.25, N=6, h=3, extra_params=(Param("starts", 4, min=1),))
+    res = judge(c, budget=Budget(seconds=None, examples=4), seed=0)
+    assert res.verdict is Verdict.REFUTED
+    shrink = res.evidence["size_shrink"]
+    assert shrink["params_from"] == {"N": 6, "h": 3, "starts": 4}
+    cx = res.counterexample
+    assert cx.params["N"] < 6 and cx.params["starts"] == 4  # a search setting is not a size
+    assert shrink["params_to"] == cx.params and 0 < shrink["size_tries"] <= 8
+    assert "shrunk to smaller sizes (N=6->" in cx.note
+    X = np.asarray(cx.inputs["X"])
+    assert X.shape == (cx.params["N"], cx.params["h"])
+    # the counterexample is real at its own size: exactly below the claimed optimum there
+    assert exact_pairwise(X) < Fraction(-cx.params["N"], 2) + Fraction(1, 4)
+    # the evidence of the original size is kept
+    assert res.evidence["claimed_optimum"] == -2.75
+    again = judge(c, budget=Budget(seconds=None, examples=4), seed=0)
+    assert again.counterexample.params == cx.params and again.evidence["size_shrink"] == shrink
+
+
 def test_judge_end_to_end_turns_a_raising_evaluator_into_a_claim_error():
     from theorycheck.engine import judge
 

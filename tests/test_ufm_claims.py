@@ -212,13 +212,19 @@ def test_the_dimension_condition_is_an_ablatable_assumption():
 def test_a_wrong_certificate_changes_the_verdict(shift):
     """The gaps are measured: a certificate 0.5 too high is undercut, one 0.5 too low is never reached."""
     base = registry.get("behnia2024.ufm.benign")
-    true = ufm.sc_certificate(3, 2, 0.5).lower_bound
-    wrong = dataclasses.replace(base, optimum=lambda p: true + shift)
+
+    def certified(p):
+        return ufm.sc_certificate(p["K"], p["n_per_class"], p["tau"]).lower_bound
+
+    # wrong by the same shift at every size, so the refutation survives size shrinking
+    wrong = dataclasses.replace(base, optimum=lambda p: certified(p) + shift)
     res = judge(wrong, {**SMALL_SC, "d": 4}, budget=BUDGET)
     assert res.verdict.value == "REFUTED"
     assert res.evidence["reached"] == 0
     cx = res.counterexample
-    value = float(ufm_sc_loss(np.asarray(cx.inputs["H"], dtype=float), ufm.step_labels(3, 2, 0, 1), 0.5))
+    K, n = cx.params["K"], cx.params["n_per_class"]
+    true = certified(cx.params)
+    value = float(ufm_sc_loss(np.asarray(cx.inputs["H"], dtype=float), ufm.step_labels(K, n, 0, 1), 0.5))
     assert cx.rhs == true + shift and cx.lhs == pytest.approx(value, abs=1e-9)
     assert value >= true - 1e-9  # the counterexample respects the true certificate
     if shift > 0:

@@ -55,6 +55,10 @@ __all__ = ["judge", "judge_with"]
 #: between the ablations).
 MAIN_SHARE_WHEN_ABLATING = 0.5
 _MAX_VIOLATING_SIZES = 4
+#: Kinds whose refutations are re-judged at smaller sizes (their counterexample comes out of
+#: a whole optimisation, so shrinking re-runs the judge; identities and inequalities shrink
+#: inside their search).
+_SIZE_SHRUNK_KINDS = ("optimum", "characterization", "landscape")
 
 
 class _Vacuous(Exception):
@@ -204,6 +208,10 @@ def _dispatch(ctx: JudgeContext) -> KindOutcome:
         raise ClaimError(claim.id, f"has kind {claim.kind!r}, which theorycheck.engine.optimize cannot judge")
     try:
         outcome = judge_fn(ctx)
+        if claim.kind in _SIZE_SHRUNK_KINDS and isinstance(outcome, KindOutcome):
+            from .shrink import shrink_refutation_sizes
+
+            outcome = shrink_refutation_sizes(ctx, judge_fn, outcome)
     except (ClaimError, InvalidArgumentError):
         raise
     except Exception as exc:

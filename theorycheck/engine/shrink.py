@@ -12,13 +12,21 @@ it is still a confirmed counterexample):
    labels, small-denominator fractions), simplest first.
 
 The work is a deterministic function of the seed; the deadline only cuts it short.
+
+Optimum, characterization and landscape claims have no single input to re-search: their
+counterexample comes out of a whole optimisation. :func:`shrink_refutation_sizes` walks
+their sizes down the same way and re-runs the claim's own judge at each smaller size,
+keeping the smallest size at which the judge still refutes (its counterexample is then
+confirmed in high precision by that judge, as at the original size). Integer params the
+optimisation judges read as search settings (``starts``, ``steps``, ``draws``) are not
+sizes and are never shrunk; at most :data:`MAX_REJUDGED_SIZES` sizes are judged.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,24 +34,48 @@ from .claim import ClaimError
 from .confirm import confirm_relation, violation
 from .results import Budget, Counterexample, JudgeContext
 
-__all__ = ["shrink_counterexample", "smaller_sizes"]
+__all__ = ["shrink_counterexample", "shrink_refutation_sizes", "smaller_sizes"]
 
 #: Fraction of the claim's budget shrinking may use (it never passes the deadline).
 SHRINK_SHARE = 0.3
 _SIZE_TRIES_PER_PARAM = 4
 
 
-def smaller_sizes(ctx: JudgeContext) -> list[tuple[str, int]]:
+#: Integer params that set the amount of optimisation rather than a size.
+SEARCH_SETTINGS = ("starts", "steps", "draws")
+#: Most smaller sizes re-judged for an optimisation claim (each is a whole judgement).
+MAX_REJUDGED_SIZES = 8
+
+
+def smaller_sizes(ctx: JudgeContext, skip: tuple = ()) -> list[tuple[str, int]]:
     """(param name, value) pairs to try, per integer param smallest first (at most 4 each)."""
     out = []
     for q in ctx.claim.params:
-        if q.type is not int:
+        if q.type is not int or q.name in skip:
             continue
         cur = int(ctx.params[q.name])
         lo = int(math.ceil(q.min)) if q.min is not None else min(cur, 1)
         values = sorted({v for v in (lo, lo + 1, lo + 2, cur // 2, cur - 1) if lo <= v < cur})
         out.extend((q.name, v) for v in values[:_SIZE_TRIES_PER_PARAM])
     return out
+
+
+def _spaces_at(ctx: JudgeContext, params) -> dict | None:
+    """The claim's spaces at ``params`` under the same active assumptions, or None where the
+    claim's params, ``requires`` or spaces reject that size."""
+    from ..strategies import Unsatisfiable
+
+    claim = ctx.claim
+    try:
+        for name, value in params.items():
+            claim.param(name).validate(value)
+        if claim.why_vacuous(params, ctx.active) is not None:
+            return None
+        return claim.spaces(params, ctx.active)
+    except Unsatisfiable:
+        return None
+    except Exception:  # a size the claim's own inputs/requires reject is simply skipped
+        return None
 
 
 def _sub_context(ctx: JudgeContext, params, spaces, seed_key: tuple, deadline: float | None) -> JudgeContext:
@@ -159,3 +191,67 @@ def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counte
     current_cx.note = "; ".join(notes)
     evidence["stopped_by_deadline"] = bool(expired())
     return current_cx, evidence
+
+
+def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext], Any], outcome: Any) -> Any:
+    """Re-judge a refuted optimisation claim at smaller sizes; keep the smallest refutation.
+
+    ``rejudge(sub_context)`` is the claim's kind judge (``judge_optimum``, ...). The
+    original evidence (measured at the original sizes) is kept; its
+    ``counterexample_*`` entries and the counterexample come from the smallest size that
+    still refutes, and ``evidence["size_shrink"]`` records what was tried.
+    """
+    from .._validation import InvalidArgumentError
+    from .claim import Inconclusive
+    from .results import KindOutcome, Verdict
+
+    if outcome.verdict is not Verdict.REFUTED or outcome.counterexample is None:
+        return outcome
+    start = time.monotonic()
+    share = None if ctx.budget.seconds is None else SHRINK_SHARE * ctx.budget.seconds
+    deadline = ctx.deadline
+    if share is not None:
+        deadline = min(deadline, start + share) if deadline is not None else start + share
+    record: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0}
+
+    def expired() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    current_ctx, current = ctx, outcome
+    for _pass in range(2):
+        changed = False
+        for name, value in smaller_sizes(current_ctx, skip=SEARCH_SETTINGS):
+            if expired() or record["size_tries"] >= MAX_REJUDGED_SIZES:
+                break
+            if value >= current_ctx.params[name]:
+                continue  # a smaller value of this param was adopted earlier in the pass
+            params = current_ctx.params.replace(**{name: value})
+            spaces = _spaces_at(ctx, params)
+            if spaces is None:
+                continue
+            record["size_tries"] += 1
+            sub = JudgeContext(claim=ctx.claim, params=params, active=ctx.active, spaces=spaces,
+                               budget=ctx.budget, rng=np.random.default_rng([ctx.seed, 7919, record["size_tries"]]),
+                               seed=ctx.seed, deadline=deadline)
+            try:
+                sub_outcome = rejudge(sub)
+            except (ClaimError, InvalidArgumentError, Inconclusive):
+                continue  # the claim cannot be judged at this size: keep the larger refutation
+            if Verdict(sub_outcome.verdict) is Verdict.REFUTED and sub_outcome.counterexample is not None:
+                current_ctx, current, changed = sub, sub_outcome, True
+        if not changed or expired() or record["size_tries"] >= MAX_REJUDGED_SIZES:
+            break
+    record["params_to"] = dict(current_ctx.params)
+    record["stopped_by_deadline"] = bool(expired())
+    evidence = dict(outcome.evidence)
+    evidence["size_shrink"] = record
+    if current is outcome:
+        return KindOutcome(outcome.verdict, evidence, outcome.counterexample)
+    for key, value in current.evidence.items():
+        if key.startswith("counterexample_"):
+            evidence[key] = value
+    cx = current.counterexample
+    shrunk = ", ".join(f"{k}={record['params_from'][k]}->{v}" for k, v in record["params_to"].items()
+                       if record["params_from"][k] != v)
+    cx.note = "; ".join(x for x in (cx.note, f"shrunk to smaller sizes ({shrunk})") if x)
+    return KindOutcome(Verdict.REFUTED, evidence, cx)
