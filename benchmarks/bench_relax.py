@@ -10,6 +10,10 @@ Three tables, every baseline measured in the same run:
    Target: under 1 s.
 3. Scaling of the full SDP in N (K = 6, N = 12 .. 60) for both solvers, with ratios
    against the smallest size and the fitted log-log slope.
+4. Any class sizes (``sc_relaxation_class_sizes``): a long-tailed case small enough for
+   the full SDP (both solved, bounds compared, ratio of times), then long-tailed profiles
+   with 10, 20 and 39 distinct class sizes (N up to 2412), ratio against the full SDP at
+   N = 60 of table 1.
 
 Run: ``python benchmarks/run.py relax`` (``--quick``: N up to 36, fewer repeats).
 """
@@ -23,7 +27,7 @@ import time
 
 import numpy as np
 
-from theorycheck.relax import sc_relaxation, sc_relaxation_reduced, sc_relaxation_step
+from theorycheck.relax import sc_relaxation, sc_relaxation_class_sizes, sc_relaxation_reduced, sc_relaxation_step
 
 QUICK = os.environ.get("THEORYCHECK_BENCH_QUICK") == "1"
 K = 6
@@ -112,11 +116,36 @@ def _scaling_table() -> None:
         print(f"log-log slope (N >= {sizes[1]}), {label}: time ~ N^{slope:.1f}")
 
 
+def _long_tail(K: int, decay: float, top: int = 200) -> list[int]:
+    """Samples per class ``max(2, round(top * decay^k))``, k = 0 .. K-1."""
+    return [max(2, int(round(top * decay**k))) for k in range(K)]
+
+
+def _class_sizes_table(full_seconds: float) -> None:
+    small = [12, 10, 8, 6, 4, 2]
+    print(f"\nany class sizes, tau={TAU}: the reduced program with a T x T type block")
+    t_full, full = _timed(lambda: sc_relaxation(np.repeat(np.arange(len(small)), small), TAU))
+    t_red, red = _timed(lambda: sc_relaxation_class_sizes(small, TAU))
+    agree = max(abs(full.lower_bound - red.lower_bound), abs(full.upper_bound - red.upper_bound))
+    print(f"sizes {small} (N={sum(small)}): full SDP {t_full:.2f} s, reduced {t_red:.3f} s, "
+          f"ratio {t_red / t_full:.4f}; bounds agree to {agree:.1e}; gaps {full.gap:.1e} / {red.gap:.1e}")
+    print(f"{'profile':>28} {'N':>6} {'types':>5} {'s':>7} {'ratio':>7} {'gap':>9} {'gap/bound':>9}  "
+          f"(ratio: against the full SDP at N=60, {full_seconds:.2f} s)")
+    profiles = [(10, 0.7), (20, 0.85)] if QUICK else [(10, 0.7), (20, 0.85), (40, 0.92)]
+    for K_, decay in profiles:
+        sizes = _long_tail(K_, decay)
+        seconds, res = _timed(lambda: sc_relaxation_class_sizes(sizes, TAU))
+        name = f"K={K_}, 200 * {decay}^k"
+        print(f"{name:>28} {res.N:6d} {len(res.class_types):5d} {seconds:7.2f} {seconds / full_seconds:7.3f} "
+              f"{res.gap:9.1e} {res.gap / res.lower_bound:9.1e}")
+
+
 def main() -> None:
     _warm_up()
     full_seconds = _full_table()
     _reduced_table(full_seconds)
     _scaling_table()
+    _class_sizes_table(full_seconds)
 
 
 if __name__ == "__main__":

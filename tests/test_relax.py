@@ -32,6 +32,7 @@ from theorycheck.relax import (
     sc_gram_loss,
     sc_gram_loss_expr,
     sc_relaxation,
+    sc_relaxation_class_sizes,
     sc_relaxation_reduced,
     sc_relaxation_step,
     ufm_sc_loss,
@@ -336,14 +337,17 @@ def test_invariant_truncation_rebuilds_the_matrix_from_its_spectrum(k1, n1, k2, 
 
 
 @settings(max_examples=25)
-@given(k1=hst.integers(1, 3), n1=hst.integers(2, 4), k2=hst.integers(1, 3), n2=hst.integers(2, 4),
+@given(types=hst.lists(hst.tuples(hst.integers(1, 3), hst.integers(2, 4)), min_size=1, max_size=3)
+       .filter(lambda ts: sum(k for k, _ in ts) >= 2),
        tau=taus, seed=hst.integers(0, 2**32 - 1))
-def test_class_level_dual_bound_holds_for_any_dual_point(k1, n1, k2, n2, tau, seed):
-    """Weak duality: any masses give a bound below the loss of every feasible G."""
+def test_class_level_dual_bound_holds_for_any_dual_point(types, tau, seed):
+    """Weak duality: any masses give a bound below the loss of every feasible G (1 to 3 types)."""
     rng = np.random.default_rng(seed)
-    k, n = (k1, k2), (n1, n2)
-    raw = rng.uniform(0.01, 1.0, (3, 2))
-    masses = relax._RowMasses(raw[0], np.where(np.array(k) >= 2, raw[1], 0.0), raw[2])
+    k, n = tuple(t[0] for t in types), tuple(t[1] for t in types)
+    T = len(types)
+    raw = rng.uniform(0.01, 1.0, (2 + T, T))
+    cross = raw[2:] * (1.0 - np.eye(T))  # no mass on one's own type through "cross"
+    masses = relax._RowMasses(raw[0], np.where(np.array(k) >= 2, raw[1], 0.0), cross)
     labels = relax._labels_for_types(k, n)[0]
     for constraint in ("sphere", "ball"):
         bound = relax._invariant_dual_bound(k, n, masses, tau, constraint)
@@ -405,6 +409,69 @@ def test_reduced_step_equals_full_sdp(k1, n1, k2, n2, tau):
     assert step.rank == full.rank
 
 
+@pytest.mark.parametrize("class_sizes,tau,constraint", [
+    ([4, 3, 3, 2], 0.5, "sphere"),
+    ([2, 3, 4], 0.2, "sphere"),
+    ([3, 2, 2, 4, 5], 1.0, "ball"),
+])
+def test_class_sizes_program_equals_full_sdp(class_sizes, tau, constraint):
+    """Three or more distinct class sizes: the T x T type block is a matrix inequality."""
+    red = sc_relaxation_class_sizes(class_sizes, tau, constraint=constraint)
+    assert len(red.class_types) >= 3
+    assert [n for _, n in red.class_types] == sorted(set(class_sizes), reverse=True)
+    y = red.labels()
+    assert sorted(np.bincount(y).tolist()) == sorted(class_sizes) and red.N == sum(class_sizes)
+    full = sc_relaxation(y, tau, constraint=constraint)
+    # each program's certified bracket must contain the other's optimum
+    assert full.lower_bound <= red.upper_bound + 1e-9
+    assert red.lower_bound <= full.upper_bound + 1e-9
+    assert red.gap <= 1e-6 and full.gap <= 1e-6
+    # the class-level entries are the orbit averages of the full G*
+    G, types = full.gram, relax._labels_for_types(*zip(*red.class_types))[1]
+    same_class = y[:, None] == y[None, :]
+    off = ~np.eye(y.size, dtype=bool)
+    for s_ in range(len(red.class_types)):
+        rows = types[:, None] == s_
+        assert G[same_class & off & rows].mean() == pytest.approx(red.within[s_], abs=1e-3)
+        for t_ in range(len(red.class_types)):
+            if (s_, t_) in red.between:
+                block = rows & (types[None, :] == t_) & ~same_class
+                assert G[block].mean() == pytest.approx(red.between[(s_, t_)], abs=1e-3)
+    # weak duality against features in a few dimensions
+    rng = np.random.default_rng(0)
+    for d in (1, 3, y.size):
+        H = random_unit_rows(rng, y.size, d)
+        if constraint == "ball":
+            H *= rng.uniform(0.0, 1.0, (y.size, 1))
+        assert red.lower_bound <= float(ufm_sc_loss(H, y, tau)) + 1e-9
+    geometry = red.geometry()
+    assert geometry == red.type_geometry()
+    assert [t["samples_per_class"] for t in geometry["types"]] == [n for _, n in red.class_types]
+    assert all(-1.0 <= c <= 1.0 for c in geometry["cos"].values() if c is not None)
+
+
+def test_class_sizes_program_with_one_or_two_sizes_is_the_balanced_or_step_program():
+    one = sc_relaxation_class_sizes([5, 5, 5, 5], 0.3)
+    assert one.class_types == ((4, 5),)
+    assert one.lower_bound == pytest.approx(sc_relaxation_reduced(n_per_class=5, K=4, tau=0.3).lower_bound, abs=1e-6)
+    two = sc_relaxation_class_sizes([2, 8, 2, 8, 2], 0.2)
+    assert two.class_types == ((2, 8), (3, 2))
+    assert two.lower_bound == pytest.approx(sc_relaxation_step(2, 8, 3, 2, 0.2).lower_bound, abs=1e-6)
+
+
+@pytest.mark.parametrize("class_sizes,tau,match", [
+    ("abc", 0.5, "class_sizes"),
+    (5, 0.5, "class_sizes"),
+    ([5], 0.5, "at least two class sizes"),
+    ([3, 1], 0.5, r"class_sizes\[1\]"),
+    ([3, 2.5], 0.5, r"class_sizes\[1\]"),
+    ([3, 3], 0.0, "tau"),
+])
+def test_class_sizes_program_rejects_bad_input(class_sizes, tau, match):
+    with pytest.raises((InvalidArgumentError, TypeError), match=match):
+        sc_relaxation_class_sizes(class_sizes, tau)
+
+
 def test_step_geometry_keys_and_ranges():
     step = sc_relaxation_step(2, 8, 3, 2, 0.2)
     g = step.geometry()
@@ -412,10 +479,13 @@ def test_step_geometry_keys_and_ranges():
     for key in ("cos_majority_majority", "cos_minority_minority", "cos_majority_minority"):
         assert -1.0 <= g[key] <= 1.0
     assert 0.0 <= g["within_minority"] <= 1.0 + 1e-12 and 0.0 <= g["within_majority"] <= 1.0 + 1e-12
-    # the majority is the type with more samples per class, whatever the argument order
-    swapped = sc_relaxation_step(3, 2, 2, 8, 0.2).geometry()
+    # the majority is the type with more samples per class, whatever the argument order.
+    # The loss is flat to second order along the class-mean angles (a certified gap of 1e-9
+    # lets a cosine move by ~sqrt(1e-9) = 3e-5), so the solver's two answers agree to 1e-4.
+    swapped = sc_relaxation_step(3, 2, 2, 8, 0.2)
+    assert swapped.gap < 1e-7 and step.gap < 1e-7
     for key, value in g.items():
-        assert swapped[key] == pytest.approx(value, abs=1e-5)
+        assert swapped.geometry()[key] == pytest.approx(value, abs=1e-4)
     single = sc_relaxation_step(1, 8, 2, 2, 0.2).geometry()
     assert single["cos_majority_majority"] is None  # one majority class has no partner
 
