@@ -83,7 +83,7 @@ def _end_to_end() -> dict:
 def _breakdown(run: dict) -> None:
     claims = run["doc"]["claims"]
     judged = sum(c["seconds"] for c in claims)
-    print(f"\nper sub-check (seconds recorded by the engine; last run); ratio = share of the whole command")
+    print("\nper sub-check (seconds recorded by the engine; last run); ratio = share of the whole command")
     print(f"{'claim':<32} {'params':<44} {'verdict':<8} {'seconds':>8} {'ratio':>7}")
     for c in claims:
         params = ", ".join(f"{k}={v}" for k, v in c["params"].items() if k not in ("starts", "steps", "draws"))
