@@ -240,6 +240,14 @@ def test_summary_numbers_prefer_the_claims_summary_keys():
     assert summary_numbers(claim) == [("a", 1.0), ("b", 2.0)]
 
 
+def test_summary_numbers_say_where_a_shrunk_counterexample_lives():
+    claim = {"evidence": {"gap": 0.5}, "summary_keys": ["gap"], "params": {"N": 8, "K": 4, "lam": 0.1},
+             "counterexample": {"margin": 0.25, "params": {"N": 2, "K": 4, "lam": 0.1}}}
+    assert summary_numbers(claim) == [("gap", 0.5), ("margin", 0.25), ("counterexample_sizes", {"N": 2})]
+    claim["counterexample"]["params"]["N"] = 8  # found at the judged sizes: nothing to add
+    assert summary_numbers(claim) == [("gap", 0.5), ("margin", 0.25)]
+
+
 # ----------------------------------------------------------------------------- theorycheck.testing
 
 def test_assert_holds_and_assert_refuted(tmp_path):

@@ -337,14 +337,17 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
         # verify all: one line per refuted claim; the pasteable counterexamples are in the report
         refuted = [c for c in doc.get("claims", []) if str(c.get("verdict", "")).upper() == "REFUTED"]
         if refuted:
-            from .report.markdown import format_number
+            from .report.markdown import counterexample_sizes, format_number
 
             print(f"\n{len(refuted)} refuted (counterexamples as Python in "
                   f"{os.path.join(args.out, 'report.md')} and report.html):", file=out)
             for c in refuted:
                 cx = c.get("counterexample") or {}
+                shrunk = counterexample_sizes(c)
                 print(f"  {c['id']}: margin {format_number(cx.get('margin'))}, confirmed with "
-                      f"{cx.get('precision_digits')} digits", file=out)
+                      f"{cx.get('precision_digits')} digits"
+                      + (", at " + ", ".join(f"{k}={format_number(v)}" for k, v in shrunk.items()) if shrunk else ""),
+                      file=out)
         skipped = (doc.get("options") or {}).get("skipped_empirical") or []
         if skipped:
             print(f"\nnot run (add --empirical): {', '.join(skipped)}", file=out)

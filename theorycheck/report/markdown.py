@@ -77,7 +77,22 @@ def summary_numbers(claim: Mapping[str, Any], limit: int = 4) -> list[tuple[str,
     cx = claim.get("counterexample")
     if isinstance(cx, Mapping) and "margin" in cx and not any(k == "margin" for k, _ in out):
         out.append(("margin", cx["margin"]))
+    shrunk = counterexample_sizes(claim)
+    if shrunk:
+        out.append(("counterexample_sizes", shrunk))
     return out
+
+
+def counterexample_sizes(claim: Mapping[str, Any]) -> dict | None:
+    """``{"N": 2, "K": 2}`` when the counterexample lives at other sizes than the claim was
+    judged at (shrinking made them smaller), else None. Tables show it beside the margin,
+    which was measured at those sizes."""
+    cx = claim.get("counterexample")
+    params = claim.get("params") or {}
+    if not isinstance(cx, Mapping) or not isinstance(cx.get("params"), Mapping):
+        return None
+    changed = {k: v for k, v in cx["params"].items() if k in params and params[k] != v}
+    return changed or None
 
 
 def _summary_text(claim: Mapping[str, Any]) -> str:
