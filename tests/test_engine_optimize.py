@@ -684,7 +684,7 @@ def test_refuted_optimum_claims_are_shrunk_to_smaller_sizes_by_rejudging():
     assert shrink["params_from"] == {"N": 6, "h": 3, "starts": 4}
     cx = res.counterexample
     assert cx.params["N"] < 6 and cx.params["starts"] == 4  # a search setting is not a size
-    assert shrink["params_to"] == cx.params and 0 < shrink["size_tries"] <= 8
+    assert shrink["params_to"] == cx.params and 0 < shrink["size_tries"] <= 8 and shrink["size_errors"] == 0
     assert "shrunk to smaller sizes (N=6->" in cx.note
     X = np.asarray(cx.inputs["X"])
     assert X.shape == (cx.params["N"], cx.params["h"])
@@ -694,6 +694,17 @@ def test_refuted_optimum_claims_are_shrunk_to_smaller_sizes_by_rejudging():
     assert res.evidence["claimed_optimum"] == -2.75
     again = judge(c, budget=Budget(seconds=None, examples=4), seed=0)
     assert again.counterexample.params == cx.params and again.evidence["size_shrink"] == shrink
+
+    # a size the evaluator fails at is skipped and counted; the refutation stands
+    def fails_below_four(X):
+        if X.shape[0] < 4:
+            raise ValueError("needs four points")
+        return pairwise_value(X)
+
+    picky = make_optimum(lambda p: -p.N / 2 + 0.25, N=6, h=3, value=fails_below_four)
+    res = judge(picky, budget=Budget(seconds=None, examples=4), seed=0)
+    assert res.verdict is Verdict.REFUTED and res.counterexample.params["N"] == 4
+    assert res.evidence["size_shrink"]["size_errors"] >= 1
 
 
 def test_judge_end_to_end_turns_a_raising_evaluator_into_a_claim_error():

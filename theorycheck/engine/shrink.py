@@ -201,9 +201,9 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     ``counterexample_*`` entries and the counterexample come from the smallest size that
     still refutes, and ``evidence["size_shrink"]`` records what was tried.
     """
-    from .._validation import InvalidArgumentError
-    from .claim import Inconclusive
-    from .results import KindOutcome, Verdict
+    import dataclasses
+
+    from .results import Verdict
 
     if outcome.verdict is not Verdict.REFUTED or outcome.counterexample is None:
         return outcome
@@ -212,7 +212,7 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     deadline = ctx.deadline
     if share is not None:
         deadline = min(deadline, start + share) if deadline is not None else start + share
-    record: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0}
+    record: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0, "size_errors": 0}
 
     def expired() -> bool:
         return deadline is not None and time.monotonic() >= deadline
@@ -235,8 +235,10 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
                                seed=ctx.seed, deadline=deadline)
             try:
                 sub_outcome = rejudge(sub)
-            except (ClaimError, InvalidArgumentError, Inconclusive):
-                continue  # the claim cannot be judged at this size: keep the larger refutation
+            except Exception:  # noqa: BLE001 - a size the claim cannot be judged at never undoes
+                # the refutation already confirmed at the larger size; the count is reported
+                record["size_errors"] += 1
+                continue
             if Verdict(sub_outcome.verdict) is Verdict.REFUTED and sub_outcome.counterexample is not None:
                 current_ctx, current, changed = sub, sub_outcome, True
         if not changed or expired() or record["size_tries"] >= MAX_REJUDGED_SIZES:
@@ -246,7 +248,7 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     evidence = dict(outcome.evidence)
     evidence["size_shrink"] = record
     if current is outcome:
-        return KindOutcome(outcome.verdict, evidence, outcome.counterexample)
+        return dataclasses.replace(outcome, evidence=evidence)
     for key, value in current.evidence.items():
         if key.startswith("counterexample_"):
             evidence[key] = value
@@ -254,4 +256,4 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     shrunk = ", ".join(f"{k}={record['params_from'][k]}->{v}" for k, v in record["params_to"].items()
                        if record["params_from"][k] != v)
     cx.note = "; ".join(x for x in (cx.note, f"shrunk to smaller sizes ({shrunk})") if x)
-    return KindOutcome(Verdict.REFUTED, evidence, cx)
+    return dataclasses.replace(outcome, evidence=evidence, counterexample=cx)
