@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytorch_metric_learning.distances import DotProductSimilarity
 from pytorch_metric_learning.losses import NTXentLoss, SupConLoss
+from pytorch_metric_learning.reducers import DoNothingReducer
 
 import theorycheck.losses as L
 
@@ -62,10 +63,26 @@ def test_supcon_matches_pml_supconloss(data):
         return
     # PML: cosine similarity (rows normalized), mean over anchors with positives
     # (AvgNonZeroReducer), no base-temperature scaling.
-    ours_cos = L.supcon(F.normalize(Z, dim=1), y, temperature)
-    ours_dot = L.supcon(Z, y, temperature)
-    assert close(ours_cos, pml_cos), (float(ours_cos), float(pml_cos))
-    assert close(ours_dot, pml_dot), (float(ours_dot), float(pml_dot))
+    for inputs, distance, pml_value in ((F.normalize(Z, dim=1), None, pml_cos),
+                                        (Z, DotProductSimilarity(normalize_embeddings=False), pml_dot)):
+        kwargs = {} if distance is None else {"distance": distance}
+        ours_terms = L.supcon(inputs, y, temperature, reduction="none")
+        pml_terms = SupConLoss(temperature=temperature, reducer=DoNothingReducer(), **kwargs)(inputs, y)
+        pml_terms = pml_terms["loss"]["losses"]
+        # per anchor: the same number, to the rounding of logits as large as max|<z_i, z_j>|/tau
+        scale = float((inputs @ inputs.T).abs().max()) / temperature
+        assert torch.allclose(ours_terms, pml_terms, rtol=TOL, atol=1e-13 * max(1.0, scale)), (ours_terms, pml_terms)
+        ours = L.supcon(inputs, y, temperature)
+        has_positive = (y[:, None] == y[None, :]).sum(dim=1) > 1
+        if bool((pml_terms[has_positive] != 0).all()):
+            assert close(ours, pml_value), (float(ours), float(pml_value))
+        else:
+            # PML's AvgNonZeroReducer also drops anchors whose term is exactly 0.0 in float (all
+            # the softmax mass on the positives: far negatives at small tau); we average over
+            # every anchor with a positive (test_supcon_and_pml_differ_exactly_where_documented)
+            kept = pml_terms[pml_terms != 0]
+            assert close(pml_value, kept.mean() if kept.numel() else 0.0)  # none kept: PML gives 0
+            assert close(ours, ours_terms[has_positive].mean())
 
 
 def test_supcon_and_pml_differ_exactly_where_documented():
