@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as hs
 
 from theorycheck import InvalidArgumentError, citations
@@ -137,6 +137,8 @@ _names = hs.text(alphabet=hs.characters(min_codepoint=32, max_codepoint=0x17F, b
 
 
 @given(authors=hs.lists(_names, min_size=1, max_size=4), title=_names, year=hs.integers(1900, 2100))
+@example(authors=["}", "{"], title="0", year=1900)  # as many of each brace, closing first
+@example(authors=["a}b", "{c}"], title="x{y", year=2000)
 def test_bibtex_is_well_formed_for_any_names(authors, title, year):
     ref = Reference(key="anykey", authors=tuple(authors), title=title, venue="Venue", year=year)
     entry_type, key, fields = _parse_bibtex(ref.bibtex())

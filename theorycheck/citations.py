@@ -26,11 +26,19 @@ from ._validation import fail, fail_type
 __all__ = ["Reference", "REFERENCES", "get", "resolve", "bibtex", "keys_of"]
 
 
+def _balanced_braces(value: str) -> bool:
+    depth = 0
+    for ch in value:
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:  # "} {" has as many of each, in an order that closes the field early
+            return False
+    return depth == 0
+
+
 def _escape_bibtex(value: str) -> str:
-    # BibTeX values are written in braces; a lone unbalanced brace would break the entry.
-    if value.count("{") != value.count("}"):
-        value = value.replace("{", "").replace("}", "")
-    return value
+    # BibTeX values are written in braces, and BibTeX matches every brace (a backslash does
+    # not escape one), so a value whose braces do not nest loses them.
+    return value if _balanced_braces(value) else value.replace("{", "").replace("}", "")
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,9 @@ class Reference:
         venue_field = "journal" if self.entry_type == "article" else (
             "booktitle" if self.entry_type == "inproceedings" else "howpublished")
         fields: list[tuple[str, str]] = [
-            ("author", " and ".join(self.authors)),
-            ("title", "{" + self.title + "}"),  # double braces keep the capitalisation
+            # each name and the title on its own: "a}" and "{b" must not pair up across them
+            ("author", " and ".join(_escape_bibtex(name) for name in self.authors)),
+            ("title", "{" + _escape_bibtex(self.title) + "}"),  # double braces keep the capitalisation
             (venue_field, self.venue),
             ("year", str(self.year)),
         ]
