@@ -383,3 +383,17 @@ def test_bad_arguments_raise_a_clear_error(fn, kwargs, param, exc):
     message = str(info.value)
     assert message.startswith(f"`{param}` of `{fn.__name__}` must be ")
     assert "; got " in message
+
+
+@pytest.mark.parametrize("global_mean", ["class-means", "samples"])
+def test_nc1_is_unchanged_by_translating_two_classes_far_from_the_origin(global_mean):
+    # two class means with the global mean between them: the centred means have rank 1,
+    # and rounding in means far from the origin must not count as a second direction
+    rng = np.random.default_rng(938)
+    y = np.repeat([0, 1], 5)
+    Z = rng.normal(size=(10, 2)) + rng.normal(size=(2, 2))[y] * 2
+    near = neural_collapse(Z, y, K=2, global_mean=global_mean).nc1
+    for offset in (3.0, 100.0, 1e4):
+        far = neural_collapse(Z + offset, y, K=2, global_mean=global_mean).nc1
+        assert far == pytest.approx(near, rel=1e-6)
+    assert 0.01 < near < 100

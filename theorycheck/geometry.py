@@ -47,6 +47,7 @@ __all__ = [
     "sample_class_mean_similarity",
     "SampleSimilarity",
     "neural_collapse",
+    "class_mean_rank_cut",
     "NeuralCollapse",
     "procrustes",
     "Procrustes",
@@ -431,6 +432,13 @@ class NeuralCollapse(NamedTuple):
     global_mean: str
 
 
+def class_mean_rank_cut(s_max: float, means: np.ndarray, K: int, h: int) -> float:
+    """Singular values of the centred class means at or below this are rounding noise
+    (shared by :func:`neural_collapse` and the streaming tracker of
+    :mod:`theorycheck.empirical.metrics`, so both cut the same directions)."""
+    return 8 * max(K, h) * float(np.finfo(np.float64).eps) * max(s_max, float(np.linalg.norm(means, 2)))
+
+
 def neural_collapse(
     Z: Any,
     y: Any,
@@ -496,9 +504,12 @@ def neural_collapse(
         raise fail("Z", caller, "embeddings whose class means are not all equal (NC1/NC2 undefined)", Z)
     # Tr(Sigma_W Sigma_B^+)/K with Sigma_B = M^T M/K and Sigma_W = E^T E/N equals
     # ||E M^+||_F^2 / N; with M = U S V^T, ||E V S^+ U^T||_F = ||E V S^+||_F (U orthonormal),
-    # so no h x h matrix is formed. Singular values under max(K, h) eps s_max count as zero
-    # (the centred means of a collapsed simplex have rank K-1, the last one is rounding noise).
-    keep = s > max(K, h) * np.finfo(np.float64).eps * s[0]
+    # so no h x h matrix is formed. Singular values are rounding noise below
+    # 8 max(K, h) eps times the larger of s_max and ||means||_2: the centred means of a
+    # collapsed simplex have rank K-1, and two class means with the sample mean between
+    # them are collinear, but rounding in the means themselves leaves a spurious singular
+    # value of order eps ||means||, above eps s_max when the means sit far from the origin.
+    keep = s > class_mean_rank_cut(s[0], means, K, h)
     E = Z - means[labels]
     nc1 = float(np.sum((E @ Vt[keep].T / s[keep]) ** 2) / N)
 

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from .._validation import check_choice, check_int, check_labels, check_real, fail
-from ..geometry import distance_to_simplex, pairwise_cosine_statistics
+from ..geometry import class_mean_rank_cut, distance_to_simplex, pairwise_cosine_statistics
 
 __all__ = [
     "GeometryTracker",
@@ -254,7 +254,7 @@ def _neural_collapse(means: np.ndarray, counts: np.ndarray, sums: np.ndarray, sc
     # Tr(Sigma_W Sigma_B^+)/K with Sigma_B = M^T M / K: Sigma_B^+ = K V S^-2 V^T on the kept
     # singular directions (the same cut as theorycheck.geometry.neural_collapse), so
     # NC1 = Tr(V^T Sigma_W V S^-2) = sum_j (v_j^T scatter v_j) / (N s_j^2).
-    keep = s > max(K, h) * np.finfo(np.float64).eps * s[0]
+    keep = s > class_mean_rank_cut(s[0], means, K, h)
     V = Vt[keep]
     out["nc1"] = float(np.sum(np.einsum("jh,hg,jg->j", V, scatter, V) / s[keep] ** 2) / N)
     norms = np.linalg.norm(M, axis=1)
