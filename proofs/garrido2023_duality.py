@@ -25,12 +25,7 @@ def main() -> int:
         results.append(symbolic.prove_doubly_normalized(M, N, general=n == 0))
     for n, (M, N) in enumerate(symbolic.proof_sizes("doubly_normalized")):
         results.append(symbolic.prove_doubly_normalized(M, N, normalization="stochastic", general=n == 0))
-    for result in results:
-        print(result)
-        print()
-    line, ok = symbolic.summarize(results)
-    print(line)
-    return 0 if ok else 1
+    return symbolic.print_proof_report(results)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,7 @@ def main() -> int:
         symbolic.prove_barlow_decomposition(d, general=n == 0)
         for n, (d,) in enumerate(symbolic.proof_sizes("barlow"))
     ]
-    for result in results:
-        print(result)
-        print()
-    line, ok = symbolic.summarize(results)
-    print(line)
-    return 0 if ok else 1
+    return symbolic.print_proof_report(results)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,7 @@ def main() -> int:
         symbolic.prove_gram_identity(d, K, general=n == 0)
         for n, (d, K) in enumerate(symbolic.proof_sizes("gram"))
     ]
-    for result in results:
-        print(result)
-        print()
-    line, ok = symbolic.summarize(results)
-    print(line)
-    return 0 if ok else 1
+    return symbolic.print_proof_report(results)
 
 
 if __name__ == "__main__":

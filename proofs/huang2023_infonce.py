@@ -24,12 +24,7 @@ def main() -> int:
     results += [
         symbolic.prove_infonce_decomposition(d, unit_norm=False, general=n == 0) for n, (d,) in enumerate(sizes)
     ]
-    for result in results:
-        print(result)
-        print()
-    line, ok = symbolic.summarize(results)
-    print(line)
-    return 0 if ok else 1
+    return symbolic.print_proof_report(results)
 
 
 if __name__ == "__main__":

@@ -1437,12 +1437,13 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     import cvxpy as cp
 
     T = len(types)
-    k = np.array([t[0] for t in types], dtype=np.float64)
-    n = np.array([t[1] for t in types], dtype=np.float64)
-    sizes = k * n
+    k, n = [t[0] for t in types], [t[1] for t in types]
+    karr, narr = np.array(k, dtype=np.float64), np.array(n, dtype=np.float64)
+    sizes = karr * narr
     N = float(np.sum(sizes))
     off = 1.0 - np.eye(T)
-    layout = _TypeLayout(T, k)
+    layout = _TypeLayout(T, karr)
+    multi = np.array(layout.multi, dtype=np.int64)
     within = cp.Variable(T)
     same = cp.Variable(len(layout.multi))  # only types with >= 2 classes have this entry
     cross = cp.Variable((T, T), symmetric=True)
@@ -1454,11 +1455,10 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     # entries `cross[s, t]` per other type; positives average to `within`.
     # lse_s >= log-sum-exp of the row  <=>  sum of exp(logit - lse_s) <= 1. Only entries
     # that exist get an exponential cone (a cone with a zero weight is a free ray).
-    row_mass = cp.exp(within / tau + np.log(n - 1) - lse)
+    row_mass = cp.exp(within / tau + np.log(narr - 1) - lse)
     if layout.multi:
-        m_idx = np.array(layout.multi)
         row_mass = row_mass + layout.same_rows @ cp.exp(
-            same / tau + np.log((k[m_idx] - 1) * n[m_idx]) - layout.same_rows.T @ lse)
+            same / tau + np.log((karr[multi] - 1) * narr[multi]) - layout.same_rows.T @ lse)
     if T >= 2:
         row_mass = row_mass + layout.pair_rows @ cp.exp(
             layout.select_pairs @ cp.vec(cross, order="F") / tau + np.log(sizes[layout.pair_cols])
@@ -1469,10 +1469,9 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     if T >= 2:
         constraints.append(cp.diag(cross) == 0)
     if layout.multi:  # class indicators of a type summing to zero (divided by n_s)
-        m_idx = np.array(layout.multi)
-        constraints.append((diag[m_idx] - within[m_idx]) / n[m_idx] + within[m_idx] - same >= 0)
+        constraints.append((diag[multi] - within[multi]) / narr[multi] + within[multi] - same >= 0)
     # type-indicator block divided congruently by sqrt(N_s N_t): diagonal m_s / N_s, off-diagonal cross
-    m_scaled = diag / sizes + cp.multiply(within, (n - 1) / sizes) + cp.multiply(same_full, (k - 1) / k)
+    m_scaled = diag / sizes + cp.multiply(within, (narr - 1) / sizes) + cp.multiply(same_full, (karr - 1) / karr)
     constraints += _type_block_psd(m_scaled, cross, T)
     if constraint == "ball":
         constraints.append(diag <= 1)
@@ -1482,7 +1481,6 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
 
     cross_matrix = np.asarray(cross.value, dtype=np.float64) * off
     cross_matrix = 0.5 * (cross_matrix + cross_matrix.T)
-    k, n = [t[0] for t in types], [t[1] for t in types]
     raw = _Invariant(
         tuple(k), tuple(n),
         np.ones(T) if constraint == "sphere" else np.asarray(diag.value, dtype=np.float64).reshape(T),

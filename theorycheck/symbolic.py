@@ -84,6 +84,7 @@ __all__ = [
     "prove_all",
     "proof_sizes",
     "summarize",
+    "print_proof_report",
 ]
 
 PROVED = "proved"
@@ -1642,6 +1643,17 @@ def prove_all(limits: Mapping[str, int] | None = None, *, general: bool = True) 
         for n, sizes in enumerate(proof_sizes(family, limit)):
             results.append(prover(*sizes, general=general and n == 0))
     return results
+
+
+def print_proof_report(results: Iterable[ProofResult]) -> int:
+    """Print every proof, then the :func:`summarize` line; the proof script's exit code (0 iff ok)."""
+    results = list(results)
+    for result in results:
+        print(result)
+        print()
+    line, ok = summarize(results)
+    print(line)
+    return 0 if ok else 1
 
 
 def summarize(results: Iterable[ProofResult]) -> tuple[str, bool]:

@@ -1112,25 +1112,38 @@ def _takes_p(fn: Callable) -> bool:
     return "p" in sig.parameters or any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
 
 
-def _objective(ctx: Any) -> Callable:
-    """The claim's evaluator on torch inputs; its exceptions become ClaimError naming the input.
+def _guarded_evaluator(ctx: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """The claim's evaluator as ``call(inputs)``; its exceptions become ClaimError naming the input.
 
-    Same contract as ``search.call_evaluator(..., mode="torch", prepared=True)``, with the
-    signature inspected once instead of at every one of the thousands of calls an
-    optimisation makes.
+    Same errors as ``search.call_evaluator``, with the signature inspected once instead of
+    at every one of the thousands of calls an optimisation or a Monte-Carlo loop makes.
     """
-    claim, params = ctx.claim, ctx.params
+    claim = ctx.claim
     evaluate = claim.evaluate
-    extra = {"p": params} if _takes_p(evaluate) else {}
+    extra = {"p": ctx.params} if _takes_p(evaluate) else {}
 
-    def objective(**inputs):
+    def call(inputs: Mapping[str, Any]) -> Any:
         try:
-            out = evaluate(**inputs, **extra)
+            return evaluate(**inputs, **extra)
         except ClaimError:
             raise
         except Exception as exc:
             raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
                              f"{exc}") from exc
+
+    return call
+
+
+def _objective(ctx: Any) -> Callable:
+    """The claim's evaluator on torch inputs (:func:`_guarded_evaluator`), checked to return a scalar.
+
+    Same contract as ``search.call_evaluator(..., mode="torch", prepared=True)``.
+    """
+    claim = ctx.claim
+    call = _guarded_evaluator(ctx)
+
+    def objective(**inputs):
+        out = call(inputs)
         if is_torch(out) and out.numel() != 1:
             raise ClaimError(claim.id, f"must return scalars; the value has shape {tuple(out.shape)}")
         return out
@@ -1145,24 +1158,14 @@ def _divergence_floor(claimed: float) -> float:
 
 
 def _numpy_evaluator(ctx: Any) -> Callable:
-    """The claim's evaluator in float64 for the Monte-Carlo loop: one float per draw.
-
-    Same errors as ``search.call_evaluator`` (exceptions become ClaimError naming the input,
-    a non-scalar result too), with the signature inspected once: the loop makes tens of
-    thousands of calls.
+    """The claim's evaluator in float64 for the Monte-Carlo loop (:func:`_guarded_evaluator`):
+    one float per draw, a non-scalar result a ClaimError too.
     """
-    claim, params = ctx.claim, ctx.params
-    evaluate = claim.evaluate
-    extra = {"p": params} if _takes_p(evaluate) else {}
+    claim = ctx.claim
+    call = _guarded_evaluator(ctx)
 
     def statistic(inputs: Mapping[str, Any]) -> float:
-        try:
-            out = evaluate(**inputs, **extra)
-        except ClaimError:
-            raise
-        except Exception as exc:
-            raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
-                             f"{exc}") from exc
+        out = call(inputs)
         if np.size(out) != 1:
             raise ClaimError(claim.id, f"must return one number per draw; got {describe(out)}")
         try:

@@ -60,6 +60,14 @@ def smaller_sizes(ctx: JudgeContext, skip: tuple = ()) -> list[tuple[str, int]]:
     return out
 
 
+def _shrink_deadline(ctx: JudgeContext) -> float | None:
+    """The claim's deadline, or sooner: shrinking may use SHRINK_SHARE of the budget's seconds from now."""
+    if ctx.budget.seconds is None:
+        return ctx.deadline
+    end = time.monotonic() + SHRINK_SHARE * ctx.budget.seconds
+    return min(ctx.deadline, end) if ctx.deadline is not None else end
+
+
 def _spaces_at(ctx: JudgeContext, params) -> dict | None:
     """The claim's spaces at ``params`` under the same active assumptions, or None where the
     claim's params, ``requires`` or spaces reject that size."""
@@ -108,12 +116,7 @@ def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counte
     """Smaller sizes first, then simpler numbers; returns the shrunk counterexample and what was done."""
     from .search import make_counterexample, search_relation
 
-    claim = ctx.claim
-    start = time.monotonic()
-    share = None if ctx.budget.seconds is None else SHRINK_SHARE * ctx.budget.seconds
-    deadline = ctx.deadline
-    if share is not None:
-        deadline = min(deadline, start + share) if deadline is not None else start + share
+    deadline = _shrink_deadline(ctx)
     evidence: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0, "simplified_inputs": []}
     current_ctx = ctx
     current_cx = cx
@@ -130,17 +133,8 @@ def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counte
             if value >= current_ctx.params[name]:
                 continue  # a smaller value of this param was adopted earlier in the pass
             params = current_ctx.params.replace(**{name: value})
-            try:
-                claim.param(name).validate(value)
-                if claim.why_vacuous(params, ctx.active) is not None:
-                    continue
-                from ..strategies import Unsatisfiable
-
-                try:
-                    spaces = claim.spaces(params, ctx.active)
-                except Unsatisfiable:
-                    continue
-            except Exception:  # a size the claim's own inputs/requires reject is simply skipped
+            spaces = _spaces_at(ctx, params)
+            if spaces is None:
                 continue
             evidence["size_tries"] += 1
             sub = _sub_context(current_ctx, params, spaces, (evidence["size_tries"], value), deadline)
@@ -207,11 +201,7 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
 
     if outcome.verdict is not Verdict.REFUTED or outcome.counterexample is None:
         return outcome
-    start = time.monotonic()
-    share = None if ctx.budget.seconds is None else SHRINK_SHARE * ctx.budget.seconds
-    deadline = ctx.deadline
-    if share is not None:
-        deadline = min(deadline, start + share) if deadline is not None else start + share
+    deadline = _shrink_deadline(ctx)
     record: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0, "size_errors": 0}
 
     def expired() -> bool:

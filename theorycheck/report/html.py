@@ -33,7 +33,7 @@ import os
 from typing import Any, Mapping, Sequence
 
 from .figures import ReportFigure, figures_by_claim, report_figures, write_figures
-from .markdown import _reference, counterexample_python, format_number, summary_numbers
+from .markdown import _reference, counterexample_python, format_number, run_facts, summary_numbers, verdict_counts
 
 __all__ = [
     "render_html",
@@ -259,16 +259,7 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            f"<h1>{_e(title)}</h1>", _pre(str(doc.get("command", "")), "sh")]
-    facts = [f"seed {doc.get('seed')}"]
-    budget = doc.get("budget") or {}
-    if budget.get("seconds") is not None:
-        facts.append(f"time budget {format_number(budget['seconds'])} s per claim")
-    if budget.get("examples") is not None:
-        facts.append(f"at most {budget['examples']} examples per claim")
-    if doc.get("started"):
-        facts.append(f"started {doc['started']}")
-    facts.append(f"theorycheck {doc.get('theorycheck_version', '?')}")
-    out.append(f'<p class="meta">{_e("; ".join(facts))}.</p>')
+    out.append(f'<p class="meta">{_e("; ".join(run_facts(doc)))}.</p>')
     options = doc.get("options") or {}
     skipped = options.get("skipped_empirical") if isinstance(options, Mapping) else None
     if skipped:
@@ -277,11 +268,7 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
 
     out.append('<h2 id="summary">Summary</h2>')
     if claims:
-        counts: dict[str, int] = {}
-        for c in claims:
-            v = str(c.get("verdict", "")).upper()
-            counts[v] = counts.get(v, 0) + 1
-        out.append(f"<p>{_e(', '.join(f'{n} {v}' for v, n in sorted(counts.items())))}.</p>")
+        out.append(f"<p>{_e(verdict_counts(doc))}.</p>")
         rows = []
         for index, (family, cid, verdict, nums, secs) in enumerate(summary_table_rows(doc)):
             rows.append((_e(family), f'<a href="#{_anchor(index, cid)}"><code>{_e(cid)}</code></a>',

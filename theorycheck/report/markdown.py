@@ -323,10 +323,8 @@ def _counterexample_block(claim: Mapping[str, Any], cx: Mapping[str, Any], *, ti
     return lines
 
 
-def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report") -> str:
-    """The whole Markdown report for a results document."""
-    lines = [f"# {title}", ""]
-    lines += _fence(str(doc.get("command", "")), "sh") + [""]
+def run_facts(doc: Mapping[str, Any]) -> list[str]:
+    """The facts of a run a report states under its command: seed, budget, start, version."""
     facts = [f"seed {doc.get('seed')}"]
     budget = doc.get("budget") or {}
     if budget.get("seconds") is not None:
@@ -336,16 +334,28 @@ def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report"
     if doc.get("started"):
         facts.append(f"started {doc['started']}")
     facts.append(f"theorycheck {doc.get('theorycheck_version', '?')}")
-    lines += [_sentence("; ".join(facts)), ""]
+    return facts
 
-    claims = doc.get("claims") or []
+
+def verdict_counts(doc: Mapping[str, Any]) -> str:
+    """``"42 HOLDS, 5 REFUTED, 3 VACUOUS"`` for the claims of a results document ('' if none)."""
     counts: dict[str, int] = {}
-    for c in claims:
+    for c in doc.get("claims") or []:
         v = str(c.get("verdict", "")).upper()
         counts[v] = counts.get(v, 0) + 1
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+
+
+def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report") -> str:
+    """The whole Markdown report for a results document."""
+    lines = [f"# {title}", ""]
+    lines += _fence(str(doc.get("command", "")), "sh") + [""]
+    lines += [_sentence("; ".join(run_facts(doc))), ""]
+
+    claims = doc.get("claims") or []
     lines += ["## Summary", ""]
     if claims:
-        lines += [", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + ".", ""]
+        lines += [verdict_counts(doc) + ".", ""]
         lines += _table(["claim", "verdict", "key numbers", "time"],
                         [(f"`{cid}`", _VERDICT_MARK.get(v, v), nums, t)
                          for cid, v, nums, t in summary_rows(doc)]) + [""]
