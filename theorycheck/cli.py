@@ -25,7 +25,7 @@ import traceback
 from typing import Any, Sequence
 
 from . import __version__
-from ._validation import InvalidArgumentError, fail
+from ._validation import InvalidArgumentError, MissingDependencyError, fail
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "EXIT_INCONCLUSIVE",
            "EXIT_INTERNAL"]
@@ -534,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(_one_line(exc), file=sys.stderr)
         return EXIT_USAGE
-    except InvalidArgumentError as exc:
+    except (InvalidArgumentError, MissingDependencyError) as exc:
         print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
