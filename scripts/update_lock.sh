@@ -13,7 +13,7 @@ python3 -m venv "$venv"
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -c constraints-cpu.txt -e ".[dev]"
+python -m pip install --quiet -c constraints-torch.txt -e ".[dev]"
 {
   echo "# Exact versions for CI's locked run; refresh with scripts/update_lock.sh."
   echo "# Generated $(date -u +%Y-%m-%d) on Python $(python -c 'import platform; print(platform.python_version())')."
