@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as hs
 
-bibtexparser = pytest.importorskip("bibtexparser", minversion="2.0.0b1")
-pybtex_database = pytest.importorskip("pybtex.database")
-latex2text = pytest.importorskip("pylatexenc.latex2text")
+# dev dependencies, imported plainly: a missing parser must fail the suite, not skip it
+import bibtexparser  # the v2 API (parse_string, failed_blocks)
+import pybtex.database as pybtex_database
+import pylatexenc.latex2text as latex2text
 
-from theorycheck import InvalidArgumentError  # noqa: E402
-from theorycheck._bibtex import escape_name, escape_pages, escape_text, escape_verbatim  # noqa: E402
-from theorycheck.citations import REFERENCES, Reference, bibtex  # noqa: E402
+from theorycheck import InvalidArgumentError
+from theorycheck._bibtex import escape_name, escape_pages, escape_text, escape_verbatim
+from theorycheck.citations import REFERENCES, Reference, bibtex
 
 
 def _decoder():
@@ -241,3 +242,14 @@ def test_any_text_parses_in_both_parsers_and_round_trips(authors, title, venue):
                     entry_type="inproceedings")
     assert_round_trip(ref)
     assert not re.search(r"\\\s*\}", ref.bibtex())  # no backslash escaping a closing brace
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import theorycheck._bibtex as module
+    import theorycheck.citations as citations
+
+    for mod in (module, citations):
+        result = doctest.testmod(mod)
+        assert result.attempted > 0 and result.failed == 0, mod.__name__

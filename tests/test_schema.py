@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-jsonschema = pytest.importorskip("jsonschema")
+import jsonschema
 
-from theorycheck import InvalidArgumentError  # noqa: E402
-from theorycheck.cli import EXIT_USAGE, main  # noqa: E402
-from theorycheck.report.json_report import SCHEMA_VERSION, json_path, results_schema, validate_document  # noqa: E402
+from theorycheck import InvalidArgumentError
+from theorycheck.cli import EXIT_USAGE, main
+from theorycheck.report.json_report import SCHEMA_VERSION, json_path, results_schema, validate_document
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "json-schema.md"
@@ -221,3 +221,12 @@ def test_the_unbroken_document_renders(real_check_document, tmp_path, capsys):
 def test_json_path_format():
     assert json_path(["claims", 3, "ablations", 0, "evidence"]) == "claims[3].ablations[0].evidence"
     assert json_path([]) == "(document)"
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import theorycheck.report.json_report as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 4 and result.failed == 0

@@ -40,7 +40,7 @@ import codecs
 import re
 from functools import lru_cache
 
-import latexcodec  # noqa: F401 - registers the "latex" codec
+import latexcodec  # noqa: F401  (importing it registers the "latex" codec)
 
 __all__ = ["escape_text", "escape_name", "escape_verbatim", "escape_pages"]
 

@@ -103,7 +103,11 @@ def results_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    import jsonschema  # imported here: only `report` and the tests validate documents
+    try:
+        import jsonschema  # imported here: only reading a document back validates it
+    except ImportError as exc:  # a dependency of theorycheck; missing only in a broken install
+        raise ImportError("reading a results document needs the package jsonschema (a dependency of "
+                          "theorycheck): pip install 'jsonschema>=4.18'") from exc
 
     schema = results_schema()
     cls = jsonschema.validators.validator_for(schema)
@@ -155,8 +159,6 @@ def _expected(error: Any) -> str:
 
 def _schema_error(doc: Any, where: str, caller: str) -> None:
     """Raise for the first place where ``doc`` breaks the shipped JSON Schema, by its JSON path."""
-    import jsonschema
-
     errors = list(_validator().iter_errors(doc))
     if not errors:
         return
