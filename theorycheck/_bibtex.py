@@ -40,7 +40,6 @@ import codecs
 import re
 from functools import lru_cache
 
-import latexcodec  # noqa: F401  (importing it registers the "latex" codec)
 
 __all__ = ["escape_text", "escape_name", "escape_verbatim", "escape_pages"]
 
@@ -69,6 +68,10 @@ _NAME_SEPARATOR = re.compile(r"\sand\s", re.IGNORECASE)
 
 @lru_cache(maxsize=None)
 def _non_ascii(ch: str) -> str:
+    # imported on first use (importing registers the "latex" codec): ~0.1 s that
+    # `import theorycheck` and ASCII-only entries need not pay
+    import latexcodec  # noqa: F401
+
     try:
         spelled = codecs.encode(ch, "latex").decode("ascii")
     except (UnicodeEncodeError, UnicodeDecodeError):
