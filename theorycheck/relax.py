@@ -1719,21 +1719,6 @@ _REPEAT, _WITHIN, _SAME, _FIRST_TYPE = 0, 1, 2, 3
 BATCH_ROW_LIMIT = 60_000
 
 
-def _gammaln(x):
-    from scipy.special import gammaln
-
-    return gammaln(np.asarray(x, dtype=np.float64))
-
-
-def _log_n_batches(N: int, b: int, batches: str) -> float:
-    """log of the number of batches of the batch set: C(N+b-1, b), C(N, b) or N^b."""
-    if batches == "multiset":
-        return float(_gammaln(N + b) - _gammaln(b + 1) - _gammaln(N))
-    if batches == "subset":
-        return float(_gammaln(N + 1) - _gammaln(b + 1) - _gammaln(N - b + 1))
-    return b * math.log(N)
-
-
 def _compositions(total: int, parts: int) -> np.ndarray:
     """All non-negative integer vectors of length ``parts`` summing to ``total`` (stars and bars)."""
     import itertools
@@ -1774,8 +1759,17 @@ class _BatchRows:
         return self.counts[:, _REPEAT] + self.counts[:, _WITHIN]
 
 
+def _n_batches(N: int, b: int, batches: str) -> int:
+    """The number of batches of the batch set, exactly: C(N+b-1, b), C(N, b) or N^b."""
+    if batches == "multiset":
+        return math.comb(N + b - 1, b)
+    if batches == "subset":
+        return math.comb(N, b)
+    return N ** b
+
+
 def _batch_rows(k: Sequence[int], n: Sequence[int], b: int, batches: str) -> _BatchRows:
-    """Enumerate the anchor configurations and their weights in log space (docs/relax.md).
+    """Enumerate the anchor configurations and their weights (docs/relax.md).
 
     For one anchor index i of type s the pools are: its own index (repeats; none for
     ``subset``), the n_s - 1 other samples of its class, the (k_s - 1) n_s samples of the
@@ -1785,11 +1779,17 @@ def _batch_rows(k: Sequence[int], n: Sequence[int], b: int, batches: str) -> _Ba
     * multiset: ``prod_pools C(pool + c - 1, c)``, times the ``repeat + 1`` positions of i;
     * subset: ``prod_pools C(pool, c)``;
     * ordered: ``b * (b-1)! / prod c! * prod pool^c`` (position of i, then the others).
+
+    The counts are exact Python integers and each weight ``N_s * count / #batches`` is one
+    correctly rounded division (about 10^700 batches at N = 50000, b = 256 stay exact):
+    log-gamma differences of numbers near ``log #batches`` would lose ~1e-11 relative,
+    more than the certified gap.
     """
     T = len(k)
     sizes = [ks * ns for ks, ns in zip(k, n)]
     N = int(sum(sizes))
-    log_total = _log_n_batches(N, b, batches)
+    total = _n_batches(N, b, batches)
+    fact = [math.factorial(c) for c in range(b)]
     types, blocks, weights = [], [], []
     dropped = 0.0
     for s in range(T):
@@ -1799,30 +1799,38 @@ def _batch_rows(k: Sequence[int], n: Sequence[int], b: int, batches: str) -> _Ba
             pools[_REPEAT] = 1
         kinds = sorted(c for c, pool in pools.items() if pool > 0)
         comp = _compositions(b - 1, len(kinds))
-        pool = np.array([pools[c] for c in kinds], dtype=np.float64)
         if batches == "subset":
-            comp = comp[np.all(comp <= pool, axis=1)]
-        c = comp.astype(np.float64)
-        others = np.array([kind != _REPEAT for kind in kinds])
-        if batches == "multiset":
-            lw = np.sum((_gammaln(pool + c) - _gammaln(c + 1) - _gammaln(pool))[:, others], axis=1)
-            if _REPEAT in kinds:
-                lw = lw + np.log(c[:, kinds.index(_REPEAT)] + 1.0)
-        elif batches == "subset":
-            lw = np.sum(_gammaln(pool + 1) - _gammaln(c + 1) - _gammaln(pool - c + 1), axis=1)
-        else:
-            lw = (math.log(b) + float(_gammaln(b)) - np.sum(_gammaln(c + 1), axis=1)
-                  + np.sum((c * np.log(pool))[:, others], axis=1))
+            comp = comp[np.all(comp <= np.array([pools[c] for c in kinds]), axis=1)]
+        # exact count of every (pool, count) pair, looked up per row
+        tables = []
+        for kind in kinds:
+            m = pools[kind]
+            if batches == "multiset":
+                tables.append([math.comb(m + c - 1, c) for c in range(b)])
+            elif batches == "subset":
+                tables.append([math.comb(m, c) for c in range(b)])
+            else:
+                tables.append([m ** c for c in range(b)])
+        rep = kinds.index(_REPEAT) if _REPEAT in kinds else None
+        w = np.empty(len(comp))
+        for r, row in enumerate(comp.tolist()):
+            count = sizes[s]
+            for j, c in enumerate(row):
+                count *= tables[j][c]
+            if batches == "multiset" and rep is not None:
+                count *= row[rep] + 1
+            elif batches == "ordered":
+                count = count * b * fact[b - 1] // math.prod(fact[c] for c in row)
+            w[r] = count / total  # int / int: correctly rounded
         counts = np.zeros((len(comp), _FIRST_TYPE + T))
-        counts[:, kinds] = c
-        w = sizes[s] * np.exp(lw - log_total)
+        counts[:, kinds] = comp
         keep = counts[:, _REPEAT] + counts[:, _WITHIN] >= 1
         dropped += float(np.sum(w[~keep]))
         types.append(np.full(int(keep.sum()), s, dtype=np.int64))
         blocks.append(counts[keep])
         weights.append(w[keep])
     return _BatchRows(tuple(k), tuple(n), int(b), batches, np.concatenate(types), np.vstack(blocks),
-                      np.concatenate(weights), float(log_total), dropped)
+                      np.concatenate(weights), math.log(total), dropped)
 
 
 def _batch_values(rows: _BatchRows, point: _Invariant) -> np.ndarray:
@@ -1873,7 +1881,10 @@ def _batch_linear_part(rows: _BatchRows, masses: np.ndarray, beta: float):
         entropy = np.where(P > 0.0, P * (np.log(np.where(C > 0, C, 1.0)) - np.log(np.where(P > 0, P, 1.0))), 0.0)
     pos = rows.positives
     const_terms = entropy.sum(axis=1) + beta * (P[:, _REPEAT] - C[:, _REPEAT] / pos)
-    const = math.fsum((w * const_terms).tolist())
+    # rounding: weights are correctly rounded, each row's terms carry a few ulps; a row's
+    # contribution is at most |const_r| + 2 beta (entries of G/rho^2 lie in [-1, 1])
+    margin = 64.0 * _MACHINE_EPS * math.fsum((w * (np.abs(const_terms) + 2.0 * beta)).tolist())
+    const = math.fsum((w * const_terms).tolist()) - margin
     coef_within = beta * np.bincount(s, w * (P[:, _WITHIN] - C[:, _WITHIN] / pos), minlength=T)
     coef_same = beta * np.bincount(s, w * P[:, _SAME], minlength=T)
     coef_cross = np.zeros((T, T))
