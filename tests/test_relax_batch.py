@@ -328,6 +328,21 @@ def test_public_surface_and_repr():
 def test_docstring_example_runs():
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for test in finder.find(relax.batch_sc_relaxation, "batch_sc_relaxation", globs=vars(relax)):
-        runner.run(test)
+    for fn in (relax.batch_sc_relaxation, relax.batch_sc_simplex_value):
+        for test in finder.find(fn, fn.__name__, globs=vars(relax)):
+            runner.run(test)
     assert runner.failures == 0
+
+
+@pytest.mark.parametrize("batches", BATCH_SETS)
+def test_simplex_value_is_the_closed_form_and_the_enumerated_loss(batches):
+    from theorycheck.relax import batch_sc_simplex_value
+
+    assert batch_sc_simplex_value([5] * 4, 6, batches, 1.3) == pytest.approx(
+        sc_minimum(20, 4, 6, 1.3, batches).mean_per_batch, rel=1e-12)
+    sizes = [4, 2, 2]
+    y = _labels(sizes)
+    exact = sc_loss(regular_simplex(3, 2, 0.8)[y], y, 4, batches, method="exact").mean
+    assert batch_sc_simplex_value(sizes, 4, batches, 0.8) == pytest.approx(exact, rel=1e-11)
+    with pytest.raises(InvalidArgumentError, match="rho"):
+        batch_sc_simplex_value(sizes, 4, batches, -1.0)

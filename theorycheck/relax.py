@@ -79,6 +79,7 @@ __all__ = [
     "BatchRelaxationResult",
     "BatchSCCertificate",
     "batch_sc_relaxation",
+    "batch_sc_simplex_value",
     "check_batch_sc_certificate",
 ]
 
@@ -2281,13 +2282,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
     (True, 9)
     """
     caller = "batch_sc_relaxation"
-    if isinstance(class_sizes, (str, bytes)) or not isinstance(class_sizes, Iterable):
-        raise fail("class_sizes", caller, "a sequence of integers (samples per class)", class_sizes)
-    sizes = list(class_sizes)
-    if len(sizes) < 2:
-        raise fail("class_sizes", caller, "a sequence of at least two class sizes", class_sizes)
-    counts = [check_int(v, f"class_sizes[{i}]", caller, min_value=2) for i, v in enumerate(sizes)]
-    N = sum(counts)
+    types, N = _batch_types(class_sizes, caller)
     b = check_int(b, "b", caller, min_value=2)
     batches = check_choice(batches, "batches", caller, BATCH_SETS)
     if batches == "subset" and b > N:
@@ -2295,7 +2290,6 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
     rho = check_real(rho, "rho", caller, gt=0.0)
     _, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
         caller, "sphere", solver, eps, max_iters, verbose, rank_tol)
-    types = [(counts.count(v), v) for v in sorted(set(counts), reverse=True)]
     T = len(types)
     kinds = T + 2 - (1 if batches == "subset" else 0)
     per_type = math.comb(b - 1 + kinds - 1, kinds - 1)
@@ -2351,3 +2345,49 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
         n_rows=len(rows.weight),
         _point=point,
     )
+
+
+def _batch_types(class_sizes, caller: str):
+    """Validated class sizes grouped into types (k, n) by decreasing n."""
+    if isinstance(class_sizes, (str, bytes)) or not isinstance(class_sizes, Iterable):
+        raise fail("class_sizes", caller, "a sequence of integers (samples per class)", class_sizes)
+    sizes = list(class_sizes)
+    if len(sizes) < 2:
+        raise fail("class_sizes", caller, "a sequence of at least two class sizes", class_sizes)
+    counts = [check_int(v, f"class_sizes[{i}]", caller, min_value=2) for i, v in enumerate(sizes)]
+    return [(counts.count(v), v) for v in sorted(set(counts), reverse=True)], sum(counts)
+
+
+def batch_sc_simplex_value(class_sizes, b, batches="multiset", rho=1.0) -> float:
+    """Mean loss per batch of graf2021's SC loss at the collapsed regular simplex, any class sizes.
+
+    Every sample of class y sits at the vertex ``zeta_y`` of the rho-inscribed regular
+    simplex of K = ``len(class_sizes)`` points. For balanced sizes this is
+    :func:`theorycheck.bounds.sc_minimum` (``mean_per_batch``); for other sizes it is the
+    value the simplex would have if it were still optimal, to compare with the certified
+    optimum of :func:`batch_sc_relaxation`. Same enumeration of anchor configurations
+    (exact counts), no solver.
+
+    Examples
+    --------
+    >>> from theorycheck.bounds import sc_minimum
+    >>> v = batch_sc_simplex_value([4, 4, 4], 5, "subset", 1.5)
+    >>> bool(abs(v - sc_minimum(12, 3, 5, 1.5, "subset").mean_per_batch) < 1e-12)
+    True
+    """
+    caller = "batch_sc_simplex_value"
+    types, N = _batch_types(class_sizes, caller)
+    b = check_int(b, "b", caller, min_value=2)
+    batches = check_choice(batches, "batches", caller, BATCH_SETS)
+    if batches == "subset" and b > N:
+        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
+    rho = check_real(rho, "rho", caller, gt=0.0)
+    k, n = [t[0] for t in types], [t[1] for t in types]
+    T = len(types)
+    K = sum(k)
+    cos = -1.0 / (K - 1)
+    cross = np.full((T, T), cos)
+    np.fill_diagonal(cross, 0.0)
+    point = _Invariant(tuple(k), tuple(n), np.ones(T), np.ones(T),
+                       np.where(np.array(k) >= 2, cos, 0.0), cross)
+    return _batch_loss(_batch_rows(k, n, b, batches), point, rho * rho)
