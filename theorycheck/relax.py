@@ -2145,7 +2145,7 @@ class BatchRelaxationResult:
 #: solver's program (only): a weight of 1e-30 next to O(1) ones makes the interior-point
 #: solver stop at 'optimal_inaccurate', while it moves the optimum by less than the
 #: tolerance. The certificate and the upper bound are evaluated on every configuration.
-_SOLVER_WEIGHT_FLOOR = 1e-13
+_SOLVER_WEIGHT_FLOOR = 1e-10
 
 
 def _solve_batch(rows: _BatchRows, beta: float, solver: str, eps: float, max_iters, verbose, what):
@@ -2206,6 +2206,62 @@ def _solve_batch(rows: _BatchRows, beta: float, solver: str, eps: float, max_ite
                      np.where(karr >= 2, np.asarray(same.value, dtype=np.float64).reshape(T), 0.0),
                      0.5 * (cross_matrix + cross_matrix.T))
     return problem, raw, wsum
+
+
+def _solve_batch_dual(rows: _BatchRows, beta: float, solver: str, eps: float, max_iters, what) -> np.ndarray:
+    """Masses from the dual program of the batch-summed relaxation (heavy rows only).
+
+    maximise  sum_r w_r [ sum_k (entr(q_rk) + q_rk log C_rk) + beta q_r,rep ] + sum_s D_s
+    over      q >= 0 with each row summing to 1, D (= N_s d_s),
+    s.t.      A(q) - diag(d) PSD, written with the per-type totals
+              W_s = beta sum_{r in s} w_r (q_r,within - within_r/pos_r), S_s = beta sum w_r q_r,same,
+              X_st = beta sum_{r in s} w_r q_r,t as: -D_s - W_s/(n_s - 1) >= 0,
+              -D_s + W_s - S_s/(k_s - 1) >= 0 (k_s >= 2), and the type block congruent to
+              diag(W + S - D) + (X + X^T)/2 PSD (docs/relax.md).
+
+    Every entry is O(1) at any N. The primal point's softmax is accurate only to first
+    order where the optimum sits on the PSD boundary; this dual point is accurate to the
+    solver's tolerance. Returns the masses of the heavy rows (order of ``rows``).
+    """
+    import cvxpy as cp
+    import scipy.sparse as sp
+
+    T = len(rows.k)
+    karr, narr = np.array(rows.k, dtype=np.float64), np.array(rows.n, dtype=np.float64)
+    r_idx, kinds = np.nonzero(rows.counts)
+    R, J = len(rows.weight), len(r_idx)
+    w = rows.weight / float(np.sum(rows.weight))
+    s_of = rows.type_of[r_idx]
+    wj = beta * w[r_idx]
+    member = sp.csr_matrix((np.ones(J), (r_idx, np.arange(J))), shape=(R, J))
+
+    def per_type(mask, scale=None):
+        vals = wj[mask] if scale is None else wj[mask] * scale
+        return sp.csr_matrix((vals, (s_of[mask], np.nonzero(mask)[0])), shape=(T, J))
+
+    q = cp.Variable(J, nonneg=True)
+    D = cp.Variable(T)
+    pos = rows.positives
+    W = per_type(kinds == _WITHIN) @ q - beta * np.bincount(rows.type_of, w * rows.counts[:, _WITHIN] / pos,
+                                                            minlength=T)
+    S = per_type(kinds == _SAME) @ q
+    cross_mask = kinds >= _FIRST_TYPE
+    X_rows = s_of[cross_mask] + (kinds[cross_mask] - _FIRST_TYPE) * T  # column-major index of (s, t)
+    X = cp.reshape(sp.csr_matrix((wj[cross_mask], (X_rows, np.nonzero(cross_mask)[0])), shape=(T * T, J)) @ q,
+                   (T, T), order="F")
+    log_c = np.log(rows.counts[r_idx, kinds])
+    gain = np.where(kinds == _REPEAT, beta, 0.0)
+    objective = w[r_idx] @ (cp.entr(q) + cp.multiply(q, log_c + gain)) + cp.sum(D)
+    constraints = [member @ q == 1, -D - cp.multiply(W, 1.0 / (narr - 1.0)) >= 0]
+    multi = [t for t in range(T) if karr[t] >= 2]
+    if multi:
+        constraints.append(-D[multi] + W[multi] - cp.multiply(S[multi], 1.0 / (karr[multi] - 1.0)) >= 0)
+    constraints += _type_block_psd(W + S - D, cp.multiply(1.0 - np.eye(T), (X + X.T) / 2), T)
+    problem = cp.Problem(cp.Maximize(objective), constraints)
+    _solve_checked(problem, solver, eps, max_iters, False, what + " (dual)", accept_inaccurate=True)
+    P = np.zeros_like(rows.counts)
+    P[r_idx, kinds] = np.asarray(q.value, dtype=np.float64).reshape(J)
+    return P
 
 
 def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="clarabel", eps=1e-9,
@@ -2309,6 +2365,21 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
         bound, d, masses = _batch_dual_bound(rows, _batch_masses(rows, c, beta), beta)
         if math.isfinite(bound) and (best is None or bound > best[0]):
             best = (bound, d, masses)
+    # the dual program's masses on the rows the solver saw (the others keep the softmax of
+    # the best point): accurate where the optimum sits on the PSD boundary (imbalance)
+    heavy = rows.weight >= _SOLVER_WEIGHT_FLOOR * float(np.sum(rows.weight))
+    try:
+        dual = _solve_batch_dual(_BatchRows(rows.k, rows.n, rows.b, rows.batches, rows.type_of[heavy],
+                                            rows.counts[heavy], rows.weight[heavy], rows.log_n_batches,
+                                            rows.weight_dropped), beta, solver, eps, max_iters, what)
+        if np.all(np.isfinite(dual)):
+            combined = best[2].copy()
+            combined[heavy] = dual
+            bound, d, masses = _batch_dual_bound(rows, combined, beta)
+            if math.isfinite(bound) and bound > best[0]:
+                best = (bound, d, masses)
+    except RelaxationError:
+        pass  # the primal-induced bound stays valid, only looser
     lower, d, masses = best
 
     def spectrum_rank(c):
