@@ -169,8 +169,7 @@ def _batch_table() -> None:
     Z = rng.standard_normal((100, 9))
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     base, exact = _timed(lambda: sc_loss(Z, np.repeat(np.arange(10), 10), 3, "multiset", method="exact"))
-    print(f"
-graf2021 batch-summed SC loss (multiset, rho=1), median of {repeats}; baseline: one exact "
+    print(f"\ngraf2021 batch-summed SC loss (multiset, rho=1), median of {repeats}; baseline: one exact "
           f"evaluation of L_SC at N=100, b=3 ({exact.n_batches} batches): {base:.3f} s")
     print(f"{'profile':>24} {'b':>3} {'N':>6} {'configs':>7} {'s':>7} {'ratio':>7} {'gap':>9} "
           f"{'closed-bound':>12}  status")
