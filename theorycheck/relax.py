@@ -28,7 +28,12 @@ This module provides
   class sizes (:func:`sc_relaxation_class_sizes`), valid for any ``N`` (``N = 10^4`` in
   milliseconds; the cost grows with the number of distinct class sizes), with the same
   kind of certificate in closed form and the class-mean geometry. The derivation is in
-  ``docs/relax.md``.
+  ``docs/relax.md``;
+* graf2021's SC loss summed over a batch set (multiset, subset, ordered; THEORY.md
+  section 3): :func:`batch_sc_relaxation` (reduced by the same symmetry, certified at any
+  N), :func:`check_batch_sc_certificate` (re-check without a solver) and
+  :func:`batch_sc_simplex_value` (the collapsed simplex for any class sizes);
+  ``docs/relax.md`` section 8.
 
 Conventions: features are the **rows** of ``H`` (shape ``(N, d)``, ``G = H H^T``), as
 for ``Z`` elsewhere in theorycheck; the loss is the **sum** over anchors (not the mean),
