@@ -120,3 +120,9 @@ def test_step_sizes_reject_all_majority():
         g._step_sizes(3, 2, 4.0, 3)
     assert g._step_sizes(5, 4, 2.5, 0) == (10, 10, 4, 4, 4)
     assert math.isclose(g._step_sizes(4, 5, 1.5, 1)[0] / 5, 1.6)
+
+
+def test_too_large_a_batch_is_inconclusive_not_an_error():
+    res = judge("graf2021.sc.certified-imbalance", {"K": 4, "n": 50, "b": 200}, budget=Budget(seconds=2.0))
+    assert res.verdict == Verdict.INCONCLUSIVE
+    assert "configurations" in res.evidence["reason"]

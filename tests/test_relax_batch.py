@@ -55,12 +55,10 @@ def _sorted_sizes(class_sizes):
 
 
 @pytest.mark.parametrize("batches", BATCH_SETS)
-@pytest.mark.parametrize("class_sizes,b", [([4, 4, 4], 3), ([4, 4, 2, 2], 4), ([5, 4, 3], 5), ([3, 2], 6)])
+@pytest.mark.parametrize("class_sizes,b", [([4, 4, 4], 3), ([4, 4, 2, 2], 4), ([5, 4, 3], 5), ([3, 2], 5)])
 def test_configuration_weights_count_every_anchor_once(class_sizes, b, batches):
     k = [class_sizes.count(v) for v in sorted(set(class_sizes), reverse=True)]
     n = sorted(set(class_sizes), reverse=True)
-    if batches == "subset" and b > sum(class_sizes):
-        pytest.skip("b > N")
     rows = relax._batch_rows(k, n, b, batches)
     # every batch has b anchor positions: the weights (per batch) sum to b
     assert rows.weight.sum() + rows.weight_dropped == pytest.approx(b, rel=1e-12)
@@ -151,6 +149,7 @@ def _full_sdp(class_sizes, b, batches, rho):
     return float(problem.value), G.value
 
 
+@pytest.mark.filterwarnings("ignore:Solution may be inaccurate")  # checked below by exact evaluation
 @pytest.mark.parametrize("batches", BATCH_SETS)
 @pytest.mark.parametrize("class_sizes", PROFILES)
 def test_reduced_program_equals_the_full_sdp(class_sizes, batches):

@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import backend as xp
 from .. import strategies as st
-from .._validation import check_int, check_real, fail, is_torch
+from .._validation import InvalidArgumentError, check_int, check_real, fail, is_torch
 from ..bounds import (
     BATCH_SETS,
     ce_l2_lower_bound,
@@ -1204,6 +1204,8 @@ def _certificate(class_sizes: tuple, b: int, batches: str, rho: float):
         res = batch_sc_relaxation(list(class_sizes), b, batches, rho)
     except RelaxationError as exc:
         raise Inconclusive(f"the batch-summed SC relaxation could not be solved ({exc})") from exc
+    except InvalidArgumentError as exc:  # too many anchor configurations (large b): no certificate
+        raise Inconclusive(f"no certificate at these sizes ({exc})") from exc
     check = check_batch_sc_certificate(res.certificate)
     if not check["valid"]:
         raise Inconclusive(f"the certificate failed its solver-free re-check: {check}")
