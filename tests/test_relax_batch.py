@@ -334,6 +334,18 @@ def test_public_surface_and_repr():
     assert res.gram().shape == (6, 6) and np.allclose(np.diag(res.gram()), 1.0)
 
 
+def test_class_gram_is_the_gram_matrix_between_classes():
+    res = batch_sc_relaxation([5, 5, 3, 2, 2], 4, "ordered", 1.3)
+    G, y = res.gram(), res.labels()
+    C = res.class_gram()
+    K = len(set(y.tolist()))
+    first = [int(np.flatnonzero(y == c)[0]) for c in range(K)]
+    second = [int(np.flatnonzero(y == c)[1]) for c in range(K)]
+    assert C.shape == (K, K)
+    assert np.allclose(C, G[np.ix_(first, second)], rtol=0, atol=1e-15)
+    assert np.allclose(np.diag(C), 1.3**2, atol=1e-9)  # every class collapses here
+
+
 def test_docstring_example_runs():
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)

@@ -2122,6 +2122,18 @@ class BatchRelaxationResult:
         """The full (N, N) ``G*`` (diagonal rho^2; memory N^2: for moderate N)."""
         return self.rho ** 2 * self._point.expand()
 
+    def class_gram(self) -> np.ndarray:
+        """The class-level Gram matrix of ``G*``, (K, K): entry (c, c') is ``<z_i, z_j>`` for
+        samples i != j of classes c and c' (diagonal: two samples of one class; rho^2 at
+        collapse). Classes are numbered as in :meth:`labels`. ``G*`` is this matrix expanded
+        over the samples, with rho^2 on the diagonal.
+        """
+        p = self._point
+        types = np.repeat(np.arange(len(p.k)), p.k)
+        M = np.where(types[:, None] == types[None, :], p.same[types][:, None], p.cross[types[:, None], types[None, :]])
+        np.fill_diagonal(M, p.within[types])
+        return self.rho ** 2 * M
+
     def geometry(self) -> dict:
         """Class-mean geometry: as :meth:`ReducedRelaxationResult.geometry`."""
         if len(self.class_types) == 1:
