@@ -16,7 +16,10 @@ THEORY.md sections 1-3, encoded as the source states them; the engine decides.
 * Supervised contrastive loss (section 3): ``graf2021.sc.minimum`` (the closed form is the
   minimum, exact batch enumeration), ``graf2021.sc.simplex`` (every minimiser is a collapsed
   regular simplex), ``graf2021.sc.minimum-sampled`` (the closed form at sizes too large to
-  enumerate: the mean loss per random batch at the simplex).
+  enumerate: the mean loss per random batch at the simplex), ``graf2021.sc.certified`` (the
+  closed form is at most the certified lower bound of the symmetry-reduced convex Gram
+  relaxation, any N) and, beyond the paper, ``graf2021.sc.certified-imbalance`` (under STEP
+  imbalance the simplex is not optimal; certified optimum and class-mean cosines against R).
 
 Two families drive them from the command line: ``theorycheck verify supcon [--K 10 ...]``
 and ``theorycheck verify ce [...]`` (see :func:`supcon_checks`, :func:`ce_checks`).
