@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import itertools
-import math
 from collections import Counter
 
 import numpy as np
@@ -69,7 +68,7 @@ def test_configuration_weights_count_every_anchor_once(class_sizes, b, batches):
 
 @pytest.mark.parametrize("batches", BATCH_SETS)
 @pytest.mark.parametrize("class_sizes,b", [([3, 3, 2], 3), ([2, 2, 2, 2], 4), ([4, 2], 3)])
-def test_reduced_loss_equals_exact_enumeration_of_the_batches(class_sizes, b, batches, rng=None):
+def test_reduced_loss_equals_exact_enumeration_of_the_batches(class_sizes, b, batches):
     rng = np.random.default_rng(sum(class_sizes) * 10 + b)
     sizes = _sorted_sizes(class_sizes)
     types = [(sizes.count(v), v) for v in sorted(set(sizes), reverse=True)]
