@@ -14,6 +14,13 @@ Three tables, every baseline measured in the same run:
    the full SDP (both solved, bounds compared, ratio of times), then long-tailed profiles
    with 10, 20 and 39 distinct class sizes (N up to 2412), ratio against the full SDP at
    N = 60 of table 1.
+5. graf2021's batch-summed SC loss (``batch_sc_relaxation``): balanced K = 10 at
+   N = 10^2, 10^3, 10^4 with b = 3 and b = 32 (multiset), and a 3-size STEP profile
+   (classes of 4m, 2m and m samples) at the same N with b = 3 and b = 8; certified gap,
+   distance of the bound to graf2021's closed form, the fitted growth exponent of the time
+   in N, and the ratio against one exact evaluation of L_SC by batch enumeration at
+   N = 100, b = 3 (baseline, measured in the same run). Target: under 1 s at N = 10^4
+   balanced.
 
 Run: ``python benchmarks/run.py relax`` (``--quick``: N up to 36, fewer repeats).
 """
@@ -27,7 +34,15 @@ import time
 
 import numpy as np
 
-from theorycheck.relax import sc_relaxation, sc_relaxation_class_sizes, sc_relaxation_reduced, sc_relaxation_step
+from theorycheck.bounds import sc_minimum
+from theorycheck.losses import sc_loss
+from theorycheck.relax import (
+    batch_sc_relaxation,
+    sc_relaxation,
+    sc_relaxation_class_sizes,
+    sc_relaxation_reduced,
+    sc_relaxation_step,
+)
 
 QUICK = os.environ.get("THEORYCHECK_BENCH_QUICK") == "1"
 K = 6
@@ -140,12 +155,59 @@ def _class_sizes_table(full_seconds: float) -> None:
               f"{res.gap:9.1e} {res.gap / res.lower_bound:9.1e}")
 
 
+def _three_sizes(N: int) -> list[int]:
+    """2 classes of 4m, 3 of 2m and 5 of m samples (N = 19 m, rounded down to a multiple)."""
+    m = max(2, N // 19)
+    return [4 * m] * 2 + [2 * m] * 3 + [m] * 5
+
+
+def _batch_table() -> None:
+    repeats = 1 if QUICK else 3
+    sizes_N = [100, 1000, 10_000]
+    batch_sc_relaxation([3, 3], 3)  # first-call costs
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 9))
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    base, exact = _timed(lambda: sc_loss(Z, np.repeat(np.arange(10), 10), 3, "multiset", method="exact"))
+    print(f"\ngraf2021 batch-summed SC loss (multiset, rho=1), median of {repeats}; baseline: one exact "
+          f"evaluation of L_SC at N=100, b=3 ({exact.n_batches} batches): {base:.3f} s")
+    print(f"{'profile':>24} {'b':>3} {'N':>6} {'configs':>7} {'s':>7} {'ratio':>7} {'gap':>9} "
+          f"{'closed-bound':>12}  status")
+    series = []
+    cases = [("balanced K=10", b, lambda N: [N // 10] * 10) for b in (3, 32)]
+    cases += [("3 sizes 2x4m+3x2m+5xm", b, _three_sizes) for b in (3, 8)]
+    for name, b, sizes_of in cases:
+        points = []
+        for N in sizes_N:
+            sizes = sizes_of(N)
+            times, res = [], None
+            for _ in range(repeats):
+                seconds, res = _timed(lambda: batch_sc_relaxation(sizes, b, "multiset", 1.0))
+                times.append(seconds)
+            seconds = statistics.median(times)
+            points.append((sum(sizes), seconds))
+            closed = ""
+            if len(set(sizes)) == 1:
+                closed = f"{sc_minimum(sum(sizes), len(sizes), b, 1.0, 'multiset').mean_per_batch - res.lower_bound:12.1e}"
+            target = ""
+            if name.startswith("balanced") and N == 10_000:
+                target = "ok" if seconds < REDUCED_TARGET_S else "MISSED"
+            print(f"{name:>24} {b:3d} {sum(sizes):6d} {res.n_rows:7d} {seconds:7.3f} {seconds / base:7.3f} "
+                  f"{res.gap:9.1e} {closed:>12}  {res.status} {target}")
+        slope = np.polyfit(np.log([p[0] for p in points]), np.log([p[1] for p in points]), 1)[0]
+        series.append((name, b, slope))
+    for name, b, slope in series:
+        print(f"growth in N, {name}, b={b}: time ~ N^{slope:.2f} (the program's size depends on b and the "
+              f"number of class sizes, not on N)")
+
+
 def main() -> None:
     _warm_up()
     full_seconds = _full_table()
     _reduced_table(full_seconds)
     _scaling_table()
     _class_sizes_table(full_seconds)
+    _batch_table()
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ THEORY_IDS = {
     "graf2021.sc.minimum": "optimum",
     "graf2021.sc.simplex": "characterization",
     "graf2021.sc.minimum-sampled": "statistical",
+    "graf2021.sc.certified": "inequality",
+    "graf2021.sc.certified-imbalance": "inequality",
 }
 
 

@@ -148,8 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
             flags = [f"--{param.name}"]
             if "_" in param.name:
                 flags.insert(0, "--" + param.name.replace("_", "-"))
+            # a bool option also works as a bare flag (`--certify` means `--certify true`)
+            extra = {"nargs": "?", "const": "true"} if typ is bool else {}
             group.add_argument(*flags, dest=f"opt_{param.name}", default=None,
-                               metavar=getattr(typ, "__name__", "VALUE").upper(), help="; ".join(bits))
+                               metavar=getattr(typ, "__name__", "VALUE").upper(), help="; ".join(bits), **extra)
         _add_run_options(p_fam)
     p_all = fam_sub.add_parser(
         "all", help="run every registered family with its defaults and write a report folder",

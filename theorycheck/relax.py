@@ -28,7 +28,12 @@ This module provides
   class sizes (:func:`sc_relaxation_class_sizes`), valid for any ``N`` (``N = 10^4`` in
   milliseconds; the cost grows with the number of distinct class sizes), with the same
   kind of certificate in closed form and the class-mean geometry. The derivation is in
-  ``docs/relax.md``.
+  ``docs/relax.md``;
+* graf2021's SC loss summed over a batch set (multiset, subset, ordered; THEORY.md
+  section 3): :func:`batch_sc_relaxation` (reduced by the same symmetry, certified at any
+  N), :func:`check_batch_sc_certificate` (re-check without a solver) and
+  :func:`batch_sc_simplex_value` (the collapsed simplex for any class sizes);
+  ``docs/relax.md`` section 8.
 
 Conventions: features are the **rows** of ``H`` (shape ``(N, d)``, ``G = H H^T``), as
 for ``Z`` elsewhere in theorycheck; the loss is the **sum** over anchors (not the mean),
@@ -76,6 +81,11 @@ __all__ = [
     "sc_relaxation_class_sizes",
     "recover_features",
     "gram_lower_bound",
+    "BatchRelaxationResult",
+    "BatchSCCertificate",
+    "batch_sc_relaxation",
+    "batch_sc_simplex_value",
+    "check_batch_sc_certificate",
 ]
 
 SOLVERS = ("scs", "clarabel")
@@ -1161,6 +1171,20 @@ def _best_type_block(low: np.ndarray, sizes: np.ndarray, cross: np.ndarray) -> n
     return np.maximum(np.asarray(v.value, dtype=np.float64).reshape(T) * sizes, low)
 
 
+def _certified_type_diagonal(A: _Invariant) -> np.ndarray:
+    """Type-constant d with ``A - diag(d)`` PSD exactly (the dual diagonal of a certificate).
+
+    The best d in closed form (:func:`_best_type_diagonal`), shifted by
+    ``min(0, lambda_min(A - diag(d)))`` minus a rounding margin, so that an inexact
+    optimum only loosens the bound ``<A, G> >= sum_s N_s d_s`` on the elliptope.
+    """
+    d = _best_type_diagonal(A)
+    spectrum = A.with_diag(-d).spectrum()
+    lam_min = min(v for v, _ in spectrum)
+    scale = max(1.0, max(abs(v) for v, _ in spectrum))
+    return d + min(0.0, lam_min) - 64.0 * _MACHINE_EPS * scale
+
+
 def _invariant_dual_bound(k, n, masses: _RowMasses, tau: float, constraint: str) -> float:
     """Certified lower bound from class-level dual variables (Fenchel-Young; docs/relax.md).
 
@@ -1172,11 +1196,7 @@ def _invariant_dual_bound(k, n, masses: _RowMasses, tau: float, constraint: str)
     """
     masses = masses.normalised()
     A = _gradient_from_masses(k, n, masses, tau)
-    d = _best_type_diagonal(A)
-    spectrum = A.with_diag(-d).spectrum()
-    lam_min = min(v for v, _ in spectrum)
-    scale = max(1.0, max(abs(v) for v, _ in spectrum))
-    d = d + min(0.0, lam_min) - 64.0 * _MACHINE_EPS * scale
+    d = _certified_type_diagonal(A)
     sizes = np.array(k, dtype=np.float64) * np.array(n, dtype=np.float64)
     base = _entropy_term(k, n, masses)
     if constraint == "sphere":
@@ -1517,16 +1537,7 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     point = candidates[index]
     spectrum = sorted(point.spectrum(), key=lambda vm: -vm[0])
 
-    mean_norm = np.sqrt(np.maximum((point.diag + (np.array(n) - 1) * point.within) / np.array(n), 0.0))
-    between, mean_cos = {}, {}
-    for s in range(T):
-        for t in range(T):
-            if s == t and k[s] < 2:
-                continue
-            value = float(point.same[s]) if s == t else float(point.cross[s, t])
-            between[(s, t)] = value
-            denom = mean_norm[s] * mean_norm[t]
-            mean_cos[(s, t)] = float(value / denom) if denom > 0 else None
+    between, mean_cos = _point_geometry(point)
     stats = problem.solver_stats
     return ReducedRelaxationResult(
         value=float(problem.value) * N,
@@ -1700,3 +1711,779 @@ def sc_relaxation_class_sizes(class_sizes, tau, *, constraint="sphere", solver="
     shown = ", ".join(f"{k}x{n}" for k, n in types)
     return _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank_tol,
                           f"{caller}([{shown}], tau={tau:g})")
+
+
+# --------------------------------------------------------------------------------------
+# graf2021's batch-summed SC loss
+
+
+BATCH_SETS = ("multiset", "subset", "ordered")
+#: Kinds of the entries of an anchor's batch row: a repeat of the anchor's own index,
+#: another sample of its class, a sample of another class of its type, then one kind per
+#: type t (column ``3 + t``; the anchor's own type's column stays empty).
+_REPEAT, _WITHIN, _SAME, _FIRST_TYPE = 0, 1, 2, 3
+#: Most anchor configurations a batch-summed program may have (each is one log-sum-exp
+#: of a few exponential cones); beyond this the program would take minutes to compile.
+BATCH_ROW_LIMIT = 60_000
+
+
+def _compositions(total: int, parts: int) -> np.ndarray:
+    """All non-negative integer vectors of length ``parts`` summing to ``total`` (stars and bars)."""
+    import itertools
+
+    if parts == 1:
+        return np.array([[total]], dtype=np.int64)
+    slots = total + parts - 1
+    bars = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(slots), parts - 1)),
+                       dtype=np.int64).reshape(-1, parts - 1)
+    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), slots)])
+    return np.diff(edges, axis=1) - 1
+
+
+@dataclass(frozen=True)
+class _BatchRows:
+    """Anchor configurations of a batch set under the class symmetry, with their weights.
+
+    Row r is an anchor of type ``type_of[r]`` whose other b-1 batch positions hold
+    ``counts[r, kind]`` entries of each kind (``_REPEAT``, ``_WITHIN``, ``_SAME``, then one
+    column per type). ``weight[r]`` is the number of (batch, anchor position) pairs with
+    this configuration, summed over the anchors of the type, divided by the number of
+    batches (so the objective is the mean loss per batch). Only anchors with a positive
+    (``repeat + within >= 1``) are kept; ``weight_dropped`` is the weight of the others.
+    """
+
+    k: tuple
+    n: tuple
+    b: int
+    batches: str
+    type_of: np.ndarray
+    counts: np.ndarray
+    weight: np.ndarray
+    log_n_batches: float
+    weight_dropped: float
+
+    @property
+    def positives(self) -> np.ndarray:
+        return self.counts[:, _REPEAT] + self.counts[:, _WITHIN]
+
+
+def _n_batches(N: int, b: int, batches: str) -> int:
+    """The number of batches of the batch set, exactly: C(N+b-1, b), C(N, b) or N^b."""
+    if batches == "multiset":
+        return math.comb(N + b - 1, b)
+    if batches == "subset":
+        return math.comb(N, b)
+    return N ** b
+
+
+def _batch_rows(k: Sequence[int], n: Sequence[int], b: int, batches: str) -> _BatchRows:
+    """Enumerate the anchor configurations and their weights (docs/relax.md).
+
+    For one anchor index i of type s the pools are: its own index (repeats; none for
+    ``subset``), the n_s - 1 other samples of its class, the (k_s - 1) n_s samples of the
+    other classes of its type, and the N_t samples of each other type t. The number of
+    batches holding i with given counts c per pool (i once more than the repeats) is
+
+    * multiset: ``prod_pools C(pool + c - 1, c)``, times the ``repeat + 1`` positions of i;
+    * subset: ``prod_pools C(pool, c)``;
+    * ordered: ``b * (b-1)! / prod c! * prod pool^c`` (position of i, then the others).
+
+    The counts are exact Python integers and each weight ``N_s * count / #batches`` is one
+    correctly rounded division (about 10^700 batches at N = 50000, b = 256 stay exact):
+    log-gamma differences of numbers near ``log #batches`` would lose ~1e-11 relative,
+    more than the certified gap.
+    """
+    T = len(k)
+    sizes = [ks * ns for ks, ns in zip(k, n)]
+    N = int(sum(sizes))
+    total = _n_batches(N, b, batches)
+    fact = [math.factorial(c) for c in range(b)]
+    types, blocks, weights = [], [], []
+    dropped = 0.0
+    for s in range(T):
+        pools = {_WITHIN: n[s] - 1, _SAME: (k[s] - 1) * n[s]}
+        pools.update({_FIRST_TYPE + t: sizes[t] for t in range(T) if t != s})
+        if batches != "subset":
+            pools[_REPEAT] = 1
+        kinds = sorted(c for c, pool in pools.items() if pool > 0)
+        comp = _compositions(b - 1, len(kinds))
+        if batches == "subset":
+            comp = comp[np.all(comp <= np.array([pools[c] for c in kinds]), axis=1)]
+        # exact count of every (pool, count) pair, looked up per row
+        tables = []
+        for kind in kinds:
+            m = pools[kind]
+            if batches == "multiset":
+                tables.append([math.comb(m + c - 1, c) for c in range(b)])
+            elif batches == "subset":
+                tables.append([math.comb(m, c) for c in range(b)])
+            else:
+                tables.append([m ** c for c in range(b)])
+        rep = kinds.index(_REPEAT) if _REPEAT in kinds else None
+        w = np.empty(len(comp))
+        for r, row in enumerate(comp.tolist()):
+            count = sizes[s]
+            for j, c in enumerate(row):
+                count *= tables[j][c]
+            if batches == "multiset" and rep is not None:
+                count *= row[rep] + 1
+            elif batches == "ordered":
+                count = count * b * fact[b - 1] // math.prod(fact[c] for c in row)
+            w[r] = count / total  # int / int: correctly rounded
+        counts = np.zeros((len(comp), _FIRST_TYPE + T))
+        counts[:, kinds] = comp
+        keep = counts[:, _REPEAT] + counts[:, _WITHIN] >= 1
+        dropped += float(np.sum(w[~keep]))
+        types.append(np.full(int(keep.sum()), s, dtype=np.int64))
+        blocks.append(counts[keep])
+        weights.append(w[keep])
+    return _BatchRows(tuple(k), tuple(n), int(b), batches, np.concatenate(types), np.vstack(blocks),
+                      np.concatenate(weights), math.log(total), dropped)
+
+
+def _batch_values(rows: _BatchRows, point: _Invariant) -> np.ndarray:
+    """(R, kinds) entries of G (unit diagonal) that each kind of entry takes in each row."""
+    s = rows.type_of
+    V = np.zeros_like(rows.counts)
+    V[:, _REPEAT] = 1.0
+    V[:, _WITHIN] = point.within[s]
+    V[:, _SAME] = point.same[s]
+    V[:, _FIRST_TYPE:] = point.cross[s]
+    return V
+
+
+def _batch_logits(rows: _BatchRows, point: _Invariant, beta: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        log_counts = np.log(rows.counts)  # -inf for kinds absent from the row
+    return log_counts + beta * _batch_values(rows, point)
+
+
+def _batch_loss(rows: _BatchRows, point: _Invariant, beta: float) -> float:
+    """Mean loss per batch at an invariant G = rho^2 * point (beta = rho^2)."""
+    from scipy.special import logsumexp
+
+    lse = logsumexp(_batch_logits(rows, point, beta), axis=1)
+    attract = beta * (rows.counts[:, _REPEAT] + rows.counts[:, _WITHIN] * point.within[rows.type_of])
+    return float(np.sum(rows.weight * (lse - attract / rows.positives)))
+
+
+def _batch_masses(rows: _BatchRows, point: _Invariant, beta: float) -> np.ndarray:
+    """The dual point that G induces: each row's softmax mass on each kind of entry."""
+    from scipy.special import softmax
+
+    return softmax(_batch_logits(rows, point, beta), axis=1)
+
+
+def _batch_linear_part(rows: _BatchRows, masses: np.ndarray, beta: float):
+    """Fenchel-Young minorant of the batch loss at the dual point ``masses``.
+
+    Returns ``(const, A)`` with ``L(G) >= const + <A, G/rho^2>`` for every G with
+    ``diag(G) = rho^2`` that is invariant, A an invariant matrix with zero diagonal.
+    """
+    k = np.array(rows.k, dtype=np.float64)
+    n = np.array(rows.n, dtype=np.float64)
+    sizes = k * n
+    T = len(rows.k)
+    w, s, C, P = rows.weight, rows.type_of, rows.counts, masses
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = np.where(P > 0.0, P * (np.log(np.where(C > 0, C, 1.0)) - np.log(np.where(P > 0, P, 1.0))), 0.0)
+    pos = rows.positives
+    const_terms = entropy.sum(axis=1) + beta * (P[:, _REPEAT] - C[:, _REPEAT] / pos)
+    # rounding: weights are correctly rounded, each row's terms carry a few ulps; a row's
+    # contribution is at most |const_r| + 2 beta (entries of G/rho^2 lie in [-1, 1])
+    margin = 64.0 * _MACHINE_EPS * math.fsum((w * (np.abs(const_terms) + 2.0 * beta)).tolist())
+    const = math.fsum((w * const_terms).tolist()) - margin
+    coef_within = beta * np.bincount(s, w * (P[:, _WITHIN] - C[:, _WITHIN] / pos), minlength=T)
+    coef_same = beta * np.bincount(s, w * P[:, _SAME], minlength=T)
+    coef_cross = np.zeros((T, T))
+    for t in range(T):
+        coef_cross[:, t] = beta * np.bincount(s, w * P[:, _FIRST_TYPE + t], minlength=T)
+    np.fill_diagonal(coef_cross, 0.0)
+    within = coef_within / (sizes * (n - 1.0))
+    same = np.where(k >= 2, coef_same / (sizes * np.maximum(k - 1.0, 1.0) * n), 0.0)
+    cross = (coef_cross + coef_cross.T) / (2.0 * np.outer(sizes, sizes))
+    A = _Invariant(rows.k, rows.n, np.zeros(T), within, same, cross)
+    return const, A
+
+
+def _clean_masses(rows: _BatchRows, masses: np.ndarray) -> np.ndarray:
+    """Masses clipped to >= 0, zero on absent kinds, rows renormalised (a valid dual point)."""
+    P = np.where(rows.counts > 0, np.maximum(np.asarray(masses, dtype=np.float64), 0.0), 0.0)
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def _batch_dual_bound(rows: _BatchRows, masses: np.ndarray, beta: float):
+    """Certified lower bound on the mean loss per batch, and the dual diagonal d."""
+    masses = _clean_masses(rows, masses)
+    const, A = _batch_linear_part(rows, masses, beta)
+    # A's entries are weight / N^2 (1e-8 at N = 10^4): scaled to O(1) before choosing d, or
+    # the T x T block program (T >= 3) meets its absolute tolerance without being accurate.
+    # A power of two scales exactly, so PSD of the scaled matrix is PSD of A.
+    top = max(float(np.max(np.abs(v))) for v in (A.within, A.same, A.cross))
+    scale = 2.0 ** -math.floor(math.log2(top)) if top > 0 else 1.0
+    d = _certified_type_diagonal(_Invariant(A.k, A.n, A.diag * scale, A.within * scale, A.same * scale,
+                                            A.cross * scale)) / scale
+    sizes = np.array(rows.k, dtype=np.float64) * np.array(rows.n, dtype=np.float64)
+    return float(const + np.dot(sizes, d)), d, masses
+
+
+@dataclass(frozen=True, repr=False)
+class BatchSCCertificate:
+    """The dual point that certifies a lower bound on graf2021's batch-summed SC loss.
+
+    Re-check it without a solver with :func:`check_batch_sc_certificate`.
+
+    Attributes
+    ----------
+    class_types : tuple of (k, n)
+        ``k`` classes of ``n`` samples per type (decreasing n).
+    b : int
+    batches : str
+    rho : float
+    counts : ndarray, shape (R, 3 + T)
+        Anchor configurations (rows) in the order :func:`batch_sc_relaxation` enumerates
+        them: counts of repeats, same-class, same-type and per-type entries.
+    masses : ndarray, shape (R, 3 + T)
+        Per row, a probability vector over the kinds of entries (the Fenchel-Young dual
+        variables of the row's log-sum-exp).
+    diagonal : ndarray, shape (T,)
+        Per type, the diagonal dual variable ``d_s`` (``A - diag(d)`` PSD).
+    lower_bound : float
+        The bound these variables give (mean loss per batch).
+    """
+
+    class_types: tuple
+    b: int
+    batches: str
+    rho: float
+    counts: np.ndarray
+    masses: np.ndarray
+    diagonal: np.ndarray
+    lower_bound: float
+
+    def __repr__(self) -> str:
+        return (f"BatchSCCertificate(class_types={self.class_types!r}, b={self.b}, batches={self.batches!r}, "
+                f"rho={self.rho!r}, rows={len(self.counts)}, lower_bound={self.lower_bound!r})")
+
+
+def check_batch_sc_certificate(certificate: BatchSCCertificate, *, dps: int = 30) -> dict:
+    """Re-check a batch-summed SC certificate with numpy and mpmath only (no solver).
+
+    Recomputes the anchor configurations and their weights from the sizes, checks that
+    the masses are probability vectors supported on the kinds present in each row, forms
+    the Fenchel-Young minorant ``const + <A, G>`` and checks ``A - diag(d) PSD`` from its
+    closed-form spectrum evaluated in mpmath at ``dps`` digits (the two scalar eigenvalue
+    families and the T x T type block, docs/relax.md). Then for every feasible G
+
+    ``L(G)/#batches >= const + <A, G/rho^2> >= const + sum_s N_s d_s``  (weak duality).
+
+    Parameters
+    ----------
+    certificate : BatchSCCertificate
+    dps : int
+        mpmath digits of the eigenvalue check.
+
+    Returns
+    -------
+    dict
+        ``bound`` (recomputed), ``claimed`` (the certificate's), ``min_eigenvalue`` (of
+        ``A - diag(d)``, mpmath), ``masses_ok``, ``rows_match`` and ``valid`` (all checks
+        pass and ``bound`` equals ``claimed`` to 1e-9 relative).
+    """
+    import mpmath
+
+    caller = "check_batch_sc_certificate"
+    if not isinstance(certificate, BatchSCCertificate):
+        raise fail("certificate", caller, "a BatchSCCertificate", certificate)
+    k = [int(a) for a, _ in certificate.class_types]
+    n = [int(c) for _, c in certificate.class_types]
+    beta = float(certificate.rho) ** 2
+    rows = _batch_rows(k, n, int(certificate.b), certificate.batches)
+    rows_match = rows.counts.shape == certificate.counts.shape and bool(np.all(rows.counts == certificate.counts))
+    P = np.asarray(certificate.masses, dtype=np.float64)
+    masses_ok = (rows_match and P.shape == rows.counts.shape and bool(np.all(P >= 0.0))
+                 and bool(np.all(P[rows.counts == 0] == 0.0))
+                 and bool(np.all(np.abs(P.sum(axis=1) - 1.0) <= 1e-12)))
+    if not masses_ok:
+        return {"bound": float("nan"), "claimed": certificate.lower_bound, "min_eigenvalue": float("nan"),
+                "masses_ok": False, "rows_match": rows_match, "valid": False}
+    P = P / P.sum(axis=1, keepdims=True)
+    const, A = _batch_linear_part(rows, P, beta)
+    d = np.asarray(certificate.diagonal, dtype=np.float64)
+    with mpmath.workdps(dps):
+        mp = mpmath.mpf
+        T = len(k)
+        eig = []
+        for s in range(T):  # within-class zero-sum vectors, then class indicators summing to 0
+            eig.append(mp(A.diag[s]) - mp(d[s]) - mp(A.within[s]))
+            if k[s] >= 2:
+                eig.append(mp(A.diag[s]) - mp(d[s]) - mp(A.within[s]) + n[s] * (mp(A.within[s]) - mp(A.same[s])))
+        block = mpmath.matrix(T, T)
+        for s in range(T):
+            for t in range(T):
+                if s == t:
+                    block[s, s] = (mp(A.diag[s]) - mp(d[s]) + (n[s] - 1) * mp(A.within[s])
+                                   + (k[s] - 1) * n[s] * mp(A.same[s]))
+                else:
+                    block[s, t] = mpmath.sqrt(mp(k[s] * n[s]) * k[t] * n[t]) * mp(A.cross[s, t])
+        eig += list(mpmath.eigsy(block, eigvals_only=True))
+        lam_min = min(eig)
+        sizes = [k[s] * n[s] for s in range(T)]
+        bound = mp(const) + mpmath.fsum(mp(sizes[s]) * mp(d[s]) for s in range(T))
+    bound = float(bound)
+    claimed = float(certificate.lower_bound)
+    agree = abs(bound - claimed) <= 1e-9 * max(1.0, abs(claimed))
+    return {"bound": bound, "claimed": claimed, "min_eigenvalue": float(lam_min), "masses_ok": True,
+            "rows_match": rows_match, "valid": bool(lam_min >= 0 and agree)}
+
+
+def _point_geometry(point: _Invariant):
+    """Between-class inner products and class-mean cosines of an invariant point."""
+    T = len(point.k)
+    n = np.array(point.n, dtype=np.float64)
+    mean_norm = np.sqrt(np.maximum((point.diag + (n - 1) * point.within) / n, 0.0))
+    between, mean_cos = {}, {}
+    for s in range(T):
+        for t in range(T):
+            if s == t and point.k[s] < 2:
+                continue
+            value = float(point.same[s]) if s == t else float(point.cross[s, t])
+            between[(s, t)] = value
+            denom = mean_norm[s] * mean_norm[t]
+            mean_cos[(s, t)] = float(value / denom) if denom > 0 else None
+    return between, mean_cos
+
+
+@dataclass(frozen=True, repr=False)
+class BatchRelaxationResult:
+    """Certified optimum of graf2021's batch-summed SC loss and its class-level geometry.
+
+    Values are the **mean loss per batch** (the total divided by the number of batches,
+    ``exp(log_n_batches)``, which overflows floats at large sizes), as for
+    :func:`theorycheck.bounds.sc_minimum`.
+
+    Attributes
+    ----------
+    value : float
+        Solver optimum.
+    lower_bound : float
+        Certified lower bound (:attr:`certificate`), valid in every embedding dimension.
+    upper_bound : float
+        Loss at the reported feasible ``G*`` (attained in dimension ``rank``).
+    log_n_batches : float
+        log of the number of batches; ``log(total) = log(mean) + log_n_batches``.
+    class_types, b, batches, rho
+        The problem.
+    within : tuple of float
+        Per type, the within-class inner product divided by rho^2 (collapse = 1).
+    between, mean_cos : dict
+        As in :class:`ReducedRelaxationResult` (inner products divided by rho^2).
+    eigenvalues : tuple of (value, multiplicity)
+        Spectrum of ``G*/rho^2``, descending.
+    rank : int
+    certificate : BatchSCCertificate
+    status, solver, eps, solve_time, n_rows
+        Solver status, name, tolerance, time (s) and the number of anchor configurations.
+    """
+
+    value: float
+    lower_bound: float
+    upper_bound: float
+    log_n_batches: float
+    class_types: tuple
+    b: int
+    batches: str
+    rho: float
+    within: tuple
+    between: dict
+    mean_cos: dict
+    eigenvalues: tuple
+    rank: int
+    certificate: BatchSCCertificate
+    status: str
+    solver: str
+    eps: float
+    solve_time: float
+    n_rows: int
+    _point: _Invariant = field(compare=False)
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper_bound - lower_bound`` (mean per batch)."""
+        return self.upper_bound - self.lower_bound
+
+    @property
+    def N(self) -> int:
+        return int(sum(k * n for k, n in self.class_types))
+
+    def labels(self) -> np.ndarray:
+        """Labels matching :meth:`gram`: classes numbered type by type."""
+        return _labels_for_types(*zip(*self.class_types))[0]
+
+    def gram(self) -> np.ndarray:
+        """The full (N, N) ``G*`` (diagonal rho^2; memory N^2: for moderate N)."""
+        return self.rho ** 2 * self._point.expand()
+
+    def class_gram(self) -> np.ndarray:
+        """The class-level Gram matrix of ``G*``, (K, K): entry (c, c') is ``<z_i, z_j>`` for
+        samples i != j of classes c and c' (diagonal: two samples of one class; rho^2 at
+        collapse). Classes are numbered as in :meth:`labels`. ``G*`` is this matrix expanded
+        over the samples, with rho^2 on the diagonal.
+        """
+        p = self._point
+        types = np.repeat(np.arange(len(p.k)), p.k)
+        M = np.where(types[:, None] == types[None, :], p.same[types][:, None], p.cross[types[:, None], types[None, :]])
+        np.fill_diagonal(M, p.within[types])
+        return self.rho ** 2 * M
+
+    def geometry(self) -> dict:
+        """Class-mean geometry: as :meth:`ReducedRelaxationResult.geometry`."""
+        if len(self.class_types) == 1:
+            return {"within": self.within[0], "cos_between": self.mean_cos.get((0, 0))}
+        if len(self.class_types) >= 3:
+            return self.type_geometry()
+        major, minor = (0, 1) if self.class_types[0][1] >= self.class_types[1][1] else (1, 0)
+        return {
+            "ratio": self.class_types[major][1] / self.class_types[minor][1],
+            "within_majority": self.within[major],
+            "within_minority": self.within[minor],
+            "cos_majority_majority": self.mean_cos.get((major, major)),
+            "cos_minority_minority": self.mean_cos.get((minor, minor)),
+            "cos_majority_minority": self.mean_cos.get((major, minor)),
+        }
+
+    def type_geometry(self) -> dict:
+        """Per-type geometry: as :meth:`ReducedRelaxationResult.type_geometry`."""
+        return {
+            "types": [{"classes": k, "samples_per_class": n, "within": self.within[s]}
+                      for s, (k, n) in enumerate(self.class_types)],
+            "cos": {(s, t): c for (s, t), c in self.mean_cos.items() if s <= t},
+        }
+
+    def __repr__(self) -> str:
+        return (f"BatchRelaxationResult(class_types={self.class_types!r}, b={self.b}, "
+                f"batches={self.batches!r}, rho={self.rho!r}, lower_bound={self.lower_bound!r}, "
+                f"gap={self.gap:.3g}, rank={self.rank}, status={self.status!r})")
+
+
+#: Configurations whose weight is below this fraction of the total are left out of the
+#: solver's program (only): a weight of 1e-30 next to O(1) ones makes the interior-point
+#: solver stop at 'optimal_inaccurate', while it moves the optimum by less than the
+#: tolerance. The certificate and the upper bound are evaluated on every configuration.
+_SOLVER_WEIGHT_FLOOR = 1e-10
+
+
+def _solve_batch(rows: _BatchRows, beta: float, solver: str, eps: float, max_iters, verbose, what):
+    """The class-level program of the batch-summed loss (cvxpy); returns (problem, raw point).
+
+    The objective is the mean loss per batch over the configurations of weight at least
+    ``_SOLVER_WEIGHT_FLOOR`` times the total, normalised to total weight 1; ``wsum`` turns
+    it back into the mean per batch.
+    """
+    import cvxpy as cp
+    import scipy.sparse as sp
+
+    heavy = rows.weight >= _SOLVER_WEIGHT_FLOOR * float(np.sum(rows.weight))
+    rows = _BatchRows(rows.k, rows.n, rows.b, rows.batches, rows.type_of[heavy], rows.counts[heavy],
+                      rows.weight[heavy], rows.log_n_batches, rows.weight_dropped)
+
+    k, n = rows.k, rows.n
+    T = len(k)
+    karr, narr = np.array(k, dtype=np.float64), np.array(n, dtype=np.float64)
+    sizes = karr * narr
+    within = cp.Variable(T)
+    same = cp.Variable(T)
+    cross = cp.Variable((T, T), symmetric=True)
+    u = cp.hstack([within, same, cp.vec(cross, order="F")])
+    # one exponential cone per (row, kind present): logit = log count + beta * entry
+    r_idx, kinds = np.nonzero(rows.counts)
+    s = rows.type_of[r_idx]
+    col = np.where(kinds == _WITHIN, s, np.where(kinds == _SAME, T + s, 2 * T + s + (kinds - _FIRST_TYPE) * T))
+    entry = kinds != _REPEAT
+    J, R = len(r_idx), len(rows.weight)
+    S = sp.csr_matrix((np.full(int(entry.sum()), beta), (np.nonzero(entry)[0], col[entry])),
+                      shape=(J, 2 * T + T * T))
+    M = sp.csr_matrix((np.ones(J), (r_idx, np.arange(J))), shape=(R, J))
+    c0 = np.log(rows.counts[r_idx, kinds]) + np.where(kinds == _REPEAT, beta, 0.0)
+    lse = cp.Variable(R)
+    pos = rows.positives
+    wsum = float(np.sum(rows.weight))
+    w = rows.weight / wsum  # the solver sees weights summing to 1: its tolerances are relative
+    attract_within = beta * np.bincount(rows.type_of, w * rows.counts[:, _WITHIN] / pos, minlength=T)
+    attract_const = beta * float(np.sum(w * rows.counts[:, _REPEAT] / pos))
+    objective = w @ lse - attract_within @ within - attract_const
+    constraints = [M @ cp.exp(c0 + S @ u - M.T @ lse) <= 1, within <= 1, cp.diag(cross) == 0]
+    single = [t for t in range(T) if k[t] < 2]
+    multi = [t for t in range(T) if k[t] >= 2]
+    if single:
+        constraints.append(same[single] == 0)
+    if multi:
+        constraints.append((1 - within[multi]) / narr[multi] + within[multi] - same[multi] >= 0)
+    m_scaled = 1.0 / sizes + cp.multiply(within, (narr - 1) / sizes) + cp.multiply(same, (karr - 1) / karr)
+    constraints += _type_block_psd(m_scaled, cross, T)
+    problem = cp.Problem(cp.Minimize(objective), constraints)
+    # the solver's point only chooses the dual point and the feasible G; bound and gap are
+    # evaluated exactly from it, so a point short of the tolerance still certifies (its
+    # gap says how well)
+    _solve_checked(problem, solver, eps, max_iters, verbose, what, accept_inaccurate=True)
+    cross_matrix = np.asarray(cross.value, dtype=np.float64).reshape(T, T) * (1.0 - np.eye(T))
+    raw = _Invariant(tuple(k), tuple(n), np.ones(T), np.asarray(within.value, dtype=np.float64).reshape(T),
+                     np.where(karr >= 2, np.asarray(same.value, dtype=np.float64).reshape(T), 0.0),
+                     0.5 * (cross_matrix + cross_matrix.T))
+    return problem, raw, wsum
+
+
+def _solve_batch_dual(rows: _BatchRows, beta: float, solver: str, eps: float, max_iters, what) -> np.ndarray:
+    """Masses from the dual program of the batch-summed relaxation (heavy rows only).
+
+    maximise  sum_r w_r [ sum_k (entr(q_rk) + q_rk log C_rk) + beta q_r,rep ] + sum_s D_s
+    over      q >= 0 with each row summing to 1, D (= N_s d_s),
+    s.t.      A(q) - diag(d) PSD, written with the per-type totals
+              W_s = beta sum_{r in s} w_r (q_r,within - within_r/pos_r), S_s = beta sum w_r q_r,same,
+              X_st = beta sum_{r in s} w_r q_r,t as: -D_s - W_s/(n_s - 1) >= 0,
+              -D_s + W_s - S_s/(k_s - 1) >= 0 (k_s >= 2), and the type block congruent to
+              diag(W + S - D) + (X + X^T)/2 PSD (docs/relax.md).
+
+    Every entry is O(1) at any N. The primal point's softmax is accurate only to first
+    order where the optimum sits on the PSD boundary; this dual point is accurate to the
+    solver's tolerance. Returns the masses of the heavy rows (order of ``rows``).
+    """
+    import cvxpy as cp
+    import scipy.sparse as sp
+
+    T = len(rows.k)
+    karr, narr = np.array(rows.k, dtype=np.float64), np.array(rows.n, dtype=np.float64)
+    r_idx, kinds = np.nonzero(rows.counts)
+    R, J = len(rows.weight), len(r_idx)
+    w = rows.weight / float(np.sum(rows.weight))
+    s_of = rows.type_of[r_idx]
+    wj = beta * w[r_idx]
+    member = sp.csr_matrix((np.ones(J), (r_idx, np.arange(J))), shape=(R, J))
+
+    def per_type(mask, scale=None):
+        vals = wj[mask] if scale is None else wj[mask] * scale
+        return sp.csr_matrix((vals, (s_of[mask], np.nonzero(mask)[0])), shape=(T, J))
+
+    q = cp.Variable(J, nonneg=True)
+    D = cp.Variable(T)
+    pos = rows.positives
+    W = per_type(kinds == _WITHIN) @ q - beta * np.bincount(rows.type_of, w * rows.counts[:, _WITHIN] / pos,
+                                                            minlength=T)
+    S = per_type(kinds == _SAME) @ q
+    cross_mask = kinds >= _FIRST_TYPE
+    X_rows = s_of[cross_mask] + (kinds[cross_mask] - _FIRST_TYPE) * T  # column-major index of (s, t)
+    X = cp.reshape(sp.csr_matrix((wj[cross_mask], (X_rows, np.nonzero(cross_mask)[0])), shape=(T * T, J)) @ q,
+                   (T, T), order="F")
+    log_c = np.log(rows.counts[r_idx, kinds])
+    gain = np.where(kinds == _REPEAT, beta, 0.0)
+    objective = w[r_idx] @ (cp.entr(q) + cp.multiply(q, log_c + gain)) + cp.sum(D)
+    constraints = [member @ q == 1, -D - cp.multiply(W, 1.0 / (narr - 1.0)) >= 0]
+    multi = [t for t in range(T) if karr[t] >= 2]
+    if multi:
+        constraints.append(-D[multi] + W[multi] - cp.multiply(S[multi], 1.0 / (karr[multi] - 1.0)) >= 0)
+    constraints += _type_block_psd(W + S - D, cp.multiply(1.0 - np.eye(T), (X + X.T) / 2), T)
+    problem = cp.Problem(cp.Maximize(objective), constraints)
+    _solve_checked(problem, solver, eps, max_iters, False, what + " (dual)", accept_inaccurate=True)
+    P = np.zeros_like(rows.counts)
+    P[r_idx, kinds] = np.asarray(q.value, dtype=np.float64).reshape(J)
+    return P
+
+
+def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="clarabel", eps=1e-9,
+                        max_iters=None, verbose=False, rank_tol=1e-6) -> BatchRelaxationResult:
+    r"""Certified global optimum of graf2021's supervised contrastive loss summed over a batch set.
+
+    The loss of THEORY.md section 3 (no temperature: ``rho^2 = 1/tau``),
+    ``L_SC(Z; Y) = sum_{B in batch set} l(Z; B)``, depends on Z only through
+    ``G = Z Z^T``, and each anchor's term ``LSE_{k in B\{i}} G_ik - mean_{j in B_{y_i}\{i}} G_ij``
+    is convex in G. Minimising over ``{G PSD, diag G = rho^2}`` drops only
+    ``rank G <= h``: a lower bound in every dimension h, attained when the minimiser's rank
+    is at most h.
+
+    **Reduction (exact).** Permuting the samples within a class, or permuting classes of
+    equal size, maps each batch set (multisets, subsets, ordered tuples) onto itself and
+    keeps the labels, so it leaves L invariant. Averaging any optimum over this group
+    gives, by convexity, an invariant G no worse: an optimum may be taken invariant. An
+    invariant G has, per type s (the k_s classes of n_s samples), one within-class entry
+    ``a_s``, one entry ``c_s`` between distinct classes of the type, and one entry
+    ``x_st`` per pair of types (THEORY.md diagonal rho^2). An anchor's term then depends
+    only on its type and on how many of the other b-1 positions of its batch hold a
+    repeat of its own index (entry rho^2; positive), another sample of its class (a_s;
+    positive), another class of its type (c_s) or type t (x_st). The loss is the sum over
+    these anchor configurations, each weighted by the number of (batch, position) pairs
+    that have it -- products of binomial (subset), multiset (multiset) or multinomial
+    (ordered) counts, computed in log space and divided by the number of batches. PSD of
+    an invariant G is the closed-form spectrum of :func:`sc_relaxation_class_sizes`
+    (two scalar families per type and a T x T block). The program has ``2T + T(T-1)/2``
+    variables and one log-sum-exp per configuration: ``C(b + m - 2, m - 1)`` of them per
+    type, ``m <= T + 2`` kinds, independent of N.
+
+    **Certificate.** For each configuration a probability vector over its kinds of
+    entries gives ``LSE(v) >= H(p) + <p, v>`` (Fenchel-Young), so the loss is at least an
+    affine function ``const + <A, G/rho^2>`` with A invariant; for a type-constant d
+    with ``A - diag(d)`` PSD, ``<A, G/rho^2> >= sum_s N_s d_s`` on the elliptope. Both
+    are evaluated in closed form from the softmax masses of the solver's point (and of
+    its spectral truncations, which snap the collapsed directions exactly); d is the
+    existing reduced certificate's diagonal (``_certified_type_diagonal``).
+    :func:`check_batch_sc_certificate` re-checks it without a solver.
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        Samples per class, each >= 2, at least two classes (labels matter only through
+        the sizes).
+    b : int
+        Batch size, >= 2 (<= N for ``"subset"``).
+    batches : {"multiset", "subset", "ordered"}
+        The batch set (THEORY.md section 3).
+    rho : float
+        Sphere radius, > 0.
+    solver, eps, max_iters, verbose, rank_tol
+        As in :func:`sc_relaxation` (Clarabel, eps = 1e-9).
+
+    Returns
+    -------
+    BatchRelaxationResult
+        Mean loss per batch: ``lower_bound`` (certified), ``upper_bound``, ``gap``,
+        ``log_n_batches``; the class-level geometry and :attr:`~BatchRelaxationResult.certificate`.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Bad sizes, b, batch set or rho; more than :data:`BATCH_ROW_LIMIT` configurations.
+    RelaxationError
+        The solver did not reach an optimal status.
+
+    Examples
+    --------
+    >>> from theorycheck.bounds import sc_minimum
+    >>> res = batch_sc_relaxation([100] * 10, b=8, batches="multiset", rho=1.0)
+    >>> closed = sc_minimum(1000, 10, 8, 1.0, "multiset").mean_per_batch
+    >>> bool(res.lower_bound <= closed <= res.lower_bound + res.gap + 1e-12), res.rank
+    (True, 9)
+    """
+    caller = "batch_sc_relaxation"
+    types, N = _batch_types(class_sizes, caller)
+    b = check_int(b, "b", caller, min_value=2)
+    batches = check_choice(batches, "batches", caller, BATCH_SETS)
+    if batches == "subset" and b > N:
+        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
+    rho = check_real(rho, "rho", caller, gt=0.0)
+    _, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
+        caller, "sphere", solver, eps, max_iters, verbose, rank_tol)
+    T = len(types)
+    kinds = T + 2 - (1 if batches == "subset" else 0)
+    per_type = math.comb(b - 1 + kinds - 1, kinds - 1)
+    if per_type * T > BATCH_ROW_LIMIT:
+        raise fail("b", caller, f"small enough that the program has at most {BATCH_ROW_LIMIT} anchor "
+                                f"configurations (about {per_type * T} at b={b} with {T} class sizes)", b)
+    k, n = [t[0] for t in types], [t[1] for t in types]
+    beta = rho * rho
+    rows = _batch_rows(k, n, b, batches)
+    shown = ", ".join(f"{a}x{c}" for a, c in types)
+    what = f"{caller}([{shown}], b={b}, {batches}, rho={rho:g})"
+    problem, raw, wsum = _solve_batch(rows, beta, solver, eps, max_iters, verbose, what)
+    candidates = [_repair_invariant(raw, "sphere")] + [
+        _repair_invariant(raw.truncated(t, "sphere"), "sphere") for t in (1e-4, 1e-6, 1e-8)]
+    best = None
+    for c in [raw] + candidates:  # every dual point gives a valid bound; keep the best
+        bound, d, masses = _batch_dual_bound(rows, _batch_masses(rows, c, beta), beta)
+        if math.isfinite(bound) and (best is None or bound > best[0]):
+            best = (bound, d, masses)
+    # the dual program's masses on the rows the solver saw (the others keep the softmax of
+    # the best point): accurate where the optimum sits on the PSD boundary (imbalance)
+    heavy = rows.weight >= _SOLVER_WEIGHT_FLOOR * float(np.sum(rows.weight))
+    try:
+        dual = _solve_batch_dual(_BatchRows(rows.k, rows.n, rows.b, rows.batches, rows.type_of[heavy],
+                                            rows.counts[heavy], rows.weight[heavy], rows.log_n_batches,
+                                            rows.weight_dropped), beta, solver, eps, max_iters, what)
+        if np.all(np.isfinite(dual)):
+            combined = best[2].copy()
+            combined[heavy] = dual
+            bound, d, masses = _batch_dual_bound(rows, combined, beta)
+            if math.isfinite(bound) and bound > best[0]:
+                best = (bound, d, masses)
+    except RelaxationError:
+        pass  # the primal-induced bound stays valid, only looser
+    lower, d, masses = best
+
+    def spectrum_rank(c):
+        spectrum = sorted(c.spectrum(), key=lambda vm: -vm[0])
+        return int(sum(m for v, m in spectrum if v > rank_tol * spectrum[0][0]))
+
+    scored = [(spectrum_rank(c), _batch_loss(rows, c, beta), i) for i, c in enumerate(candidates)]
+    upper = min(c[1] for c in scored)
+    rank, _, index = _lowest_rank_within_gap(scored, lower, upper)
+    point = candidates[index]
+    between, mean_cos = _point_geometry(point)
+    certificate = BatchSCCertificate(tuple(types), b, batches, rho, rows.counts.copy(), masses,
+                                     np.asarray(d, dtype=np.float64), lower)
+    stats = problem.solver_stats
+    return BatchRelaxationResult(
+        value=float(problem.value) * wsum,
+        lower_bound=lower,
+        upper_bound=float(upper),
+        log_n_batches=rows.log_n_batches,
+        class_types=tuple(types),
+        b=b,
+        batches=batches,
+        rho=rho,
+        within=tuple(float(v) for v in point.within),
+        between=between,
+        mean_cos=mean_cos,
+        eigenvalues=tuple(sorted(point.spectrum(), key=lambda vm: -vm[0])),
+        rank=rank,
+        certificate=certificate,
+        status=str(problem.status),
+        solver=solver,
+        eps=eps,
+        solve_time=float(stats.solve_time) if stats.solve_time is not None else float("nan"),
+        n_rows=len(rows.weight),
+        _point=point,
+    )
+
+
+def _batch_types(class_sizes, caller: str):
+    """Validated class sizes grouped into types (k, n) by decreasing n."""
+    if isinstance(class_sizes, (str, bytes)) or not isinstance(class_sizes, Iterable):
+        raise fail("class_sizes", caller, "a sequence of integers (samples per class)", class_sizes)
+    sizes = list(class_sizes)
+    if len(sizes) < 2:
+        raise fail("class_sizes", caller, "a sequence of at least two class sizes", class_sizes)
+    counts = [check_int(v, f"class_sizes[{i}]", caller, min_value=2) for i, v in enumerate(sizes)]
+    return [(counts.count(v), v) for v in sorted(set(counts), reverse=True)], sum(counts)
+
+
+def batch_sc_simplex_value(class_sizes, b, batches="multiset", rho=1.0) -> float:
+    """Mean loss per batch of graf2021's SC loss at the collapsed regular simplex, any class sizes.
+
+    Every sample of class y sits at the vertex ``zeta_y`` of the rho-inscribed regular
+    simplex of K = ``len(class_sizes)`` points. For balanced sizes this is
+    :func:`theorycheck.bounds.sc_minimum` (``mean_per_batch``); for other sizes it is the
+    value the simplex would have if it were still optimal, to compare with the certified
+    optimum of :func:`batch_sc_relaxation`. Same enumeration of anchor configurations
+    (exact counts), no solver.
+
+    Examples
+    --------
+    >>> from theorycheck.bounds import sc_minimum
+    >>> v = batch_sc_simplex_value([4, 4, 4], 5, "subset", 1.5)
+    >>> bool(abs(v - sc_minimum(12, 3, 5, 1.5, "subset").mean_per_batch) < 1e-12)
+    True
+    """
+    caller = "batch_sc_simplex_value"
+    types, N = _batch_types(class_sizes, caller)
+    b = check_int(b, "b", caller, min_value=2)
+    batches = check_choice(batches, "batches", caller, BATCH_SETS)
+    if batches == "subset" and b > N:
+        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
+    rho = check_real(rho, "rho", caller, gt=0.0)
+    k, n = [t[0] for t in types], [t[1] for t in types]
+    T = len(types)
+    K = sum(k)
+    cos = -1.0 / (K - 1)
+    cross = np.full((T, T), cos)
+    np.fill_diagonal(cross, 0.0)
+    point = _Invariant(tuple(k), tuple(n), np.ones(T), np.ones(T),
+                       np.where(np.array(k) >= 2, cos, 0.0), cross)
+    return _batch_loss(_batch_rows(k, n, b, batches), point, rho * rho)
