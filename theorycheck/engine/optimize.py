@@ -80,7 +80,6 @@ second-order retraction).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import time
 from dataclasses import dataclass
@@ -91,10 +90,11 @@ import numpy as np
 import torch
 
 from .. import backend as xp
-from .claim import ClaimError, invoke
+from .calling import invoke
 from .confirm import confirm_relation
+from .errors import ClaimError
+from .evaluation import call_evaluator, describe_inputs, float_statistic, torch_objective
 from .results import Counterexample, KindOutcome, Verdict
-from .search import call_evaluator, describe_inputs, export_inputs
 from .._validation import (
     check_choice,
     check_int,
@@ -1104,51 +1104,9 @@ def _steps(ctx: Any, default: int) -> int:
     return default if value is None else check_int(value, "steps", getattr(ctx.claim, "id", "judge"), min_value=1)
 
 
-def _takes_p(fn: Callable) -> bool:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return True
-    return "p" in sig.parameters or any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
-
-
-def _guarded_evaluator(ctx: Any) -> Callable[[Mapping[str, Any]], Any]:
-    """The claim's evaluator as ``call(inputs)``; its exceptions become ClaimError naming the input.
-
-    Same errors as ``search.call_evaluator``, with the signature inspected once instead of
-    at every one of the thousands of calls an optimisation or a Monte-Carlo loop makes.
-    """
-    claim = ctx.claim
-    evaluate = claim.evaluate
-    extra = {"p": ctx.params} if _takes_p(evaluate) else {}
-
-    def call(inputs: Mapping[str, Any]) -> Any:
-        try:
-            return evaluate(**inputs, **extra)
-        except ClaimError:
-            raise
-        except Exception as exc:
-            raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
-                             f"{exc}") from exc
-
-    return call
-
-
 def _objective(ctx: Any) -> Callable:
-    """The claim's evaluator on torch inputs (:func:`_guarded_evaluator`), checked to return a scalar.
-
-    Same contract as ``search.call_evaluator(..., mode="torch", prepared=True)``.
-    """
-    claim = ctx.claim
-    call = _guarded_evaluator(ctx)
-
-    def objective(**inputs):
-        out = call(inputs)
-        if is_torch(out) and out.numel() != 1:
-            raise ClaimError(claim.id, f"must return scalars; the value has shape {tuple(out.shape)}")
-        return out
-
-    return objective
+    """The claim's evaluator on torch inputs (the engine's one evaluation path)."""
+    return torch_objective(ctx.claim, ctx.params)
 
 
 def _divergence_floor(claimed: float) -> float:
@@ -1158,22 +1116,8 @@ def _divergence_floor(claimed: float) -> float:
 
 
 def _numpy_evaluator(ctx: Any) -> Callable:
-    """The claim's evaluator in float64 for the Monte-Carlo loop (:func:`_guarded_evaluator`):
-    one float per draw, a non-scalar result a ClaimError too.
-    """
-    claim = ctx.claim
-    call = _guarded_evaluator(ctx)
-
-    def statistic(inputs: Mapping[str, Any]) -> float:
-        out = call(inputs)
-        if np.size(out) != 1:
-            raise ClaimError(claim.id, f"must return one number per draw; got {describe(out)}")
-        try:
-            return float(xp.asfloat(out))
-        except (TypeError, ValueError):
-            raise ClaimError(claim.id, f"must return numbers; got {describe(out)}") from None
-
-    return statistic
+    """The claim's evaluator in float64, one number per draw (the engine's one evaluation path)."""
+    return float_statistic(ctx.claim, ctx.params)
 
 
 def _claimed_optimum(ctx: Any) -> float:
@@ -1245,12 +1189,7 @@ def _counterexample(ctx: Any, inputs: Mapping[str, Any], lhs: float, rhs: float,
     """``lhs`` = objective (mp value, rounded), ``rhs`` = claimed optimum, and ``relation`` what the
     claim asserted between them: ``">="`` (nothing below the optimum) or ``"<="`` (a local
     minimum is no higher than the global optimum)."""
-    claim = ctx.claim
-    return Counterexample(
-        inputs=export_inputs(inputs, ctx.spaces),
-        lhs=float(lhs), rhs=float(rhs), margin=float(margin), precision_digits=CONFIRM_DPS,
-        params=dict(ctx.params), note=note, claim_id=getattr(claim, "id", ""),
-        relation=relation, origin=getattr(claim, "origin", ""))
+    return ctx.counterexample(inputs, lhs, rhs, margin, CONFIRM_DPS, note=note, relation=relation)
 
 
 def _finite(v: float) -> float | None:

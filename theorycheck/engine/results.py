@@ -14,12 +14,15 @@ import dataclasses
 import enum
 import math
 import time
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from .._validation import check_int, check_real, fail_type
-from .claim import Claim, Params
+from .evaluation import call_evaluator, export_inputs
+
+if TYPE_CHECKING:  # typing only: the claim model sits above the results it produces
+    from .claim import Claim, Params
 
 __all__ = [
     "Verdict",
@@ -485,22 +488,23 @@ class JudgeContext:
 
         Exceptions and NaN results become :class:`ClaimError` naming the claim and the input.
         """
-        from .search import call_evaluator
-
         return call_evaluator(self.claim, inputs, self.params, mode=mode)
 
     def confirm(self, inputs: Mapping, dps: int = 60):
         """High-precision re-evaluation (see :func:`theorycheck.engine.confirm.mp_evaluate`)."""
-        from .confirm import mp_evaluate
+        from .confirm import mp_evaluate  # mpmath is imported only by a judge that confirms
 
         return mp_evaluate(self.claim.evaluate, inputs, self.params, dps=dps)
 
     def counterexample(self, inputs: Mapping, lhs: float, rhs: float, margin: float,
-                       precision_digits: int, note: str = "") -> Counterexample:
-        """A :class:`Counterexample` at ``inputs`` filled with this context's claim and params."""
-        from .search import export_inputs
+                       precision_digits: int, note: str = "", relation: str | None = None) -> Counterexample:
+        """The one place a :class:`Counterexample` is built: at ``inputs``, with this context's claim and params.
 
+        ``relation`` is what the claim asserted between ``lhs`` and ``rhs`` (default: the
+        claim's own ``relation``; an optimum claim passes ``">="`` or ``"<="``).
+        """
         return Counterexample(inputs=export_inputs(inputs, self.spaces), lhs=float(lhs), rhs=float(rhs),
                               margin=float(margin), precision_digits=int(precision_digits),
                               params=dict(self.params), note=note, claim_id=self.claim.id,
-                              relation=self.claim.relation, origin=self.claim.origin)
+                              relation=self.claim.relation if relation is None else relation,
+                              origin=self.claim.origin)
