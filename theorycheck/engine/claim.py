@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator

@@ -23,16 +23,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from .. import backend as xp
-from .._validation import describe, is_torch
+from .._validation import is_torch
 from .confirm import Confirmation, confirm_relation, violation
 from .errors import ClaimError
 from .calling import invoke
 from .evaluation import call_evaluator, describe_inputs, export_inputs, scalar_out, to_mode
+from .optim.strategies import AdamMoments
 from .results import JudgeContext
 
 try:
@@ -50,28 +50,6 @@ _CONFIRM_AT_ONCE = 1e-6
 
 class _Stop(Exception):
     """Internal: ends the hypothesis phase early (deadline or confirmed counterexample)."""
-
-
-class _Adam:
-    """Plain Adam (Kingma & Ba 2015) on a dict of leaves: ``torch.optim`` would pull in
-    ``torch._dynamo`` (seconds of import time) for no benefit here."""
-
-    def __init__(self, lrs: dict, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-12):
-        self.lrs, self.b1, self.b2, self.eps = lrs, beta1, beta2, eps
-        self.m: dict = {}
-        self.v: dict = {}
-        self.t = 0
-
-    def step(self, leaves: dict) -> None:
-        self.t += 1
-        for k, leaf in leaves.items():
-            g = leaf.grad
-            m = self.m.get(k, torch.zeros_like(g)) * self.b1 + (1 - self.b1) * g
-            v = self.v.get(k, torch.zeros_like(g)) * self.b2 + (1 - self.b2) * g * g
-            self.m[k], self.v[k] = m, v
-            m_hat = m / (1 - self.b1 ** self.t)
-            v_hat = v / (1 - self.b2 ** self.t)
-            leaf.sub_(self.lrs[k] * m_hat / (torch.sqrt(v_hat) + self.eps))
 
 
 # --------------------------------------------------------------------------- state
@@ -379,7 +357,8 @@ class _Search:
                     for k in variables}
         leaves = {k: to_mode(jittered[k], "torch", requires_grad=True) for k in variables}
         consts = {k: to_mode(v, "torch") for k, v in start.items() if k not in variables}
-        adam = _Adam({k: 0.05 * max(spaces[k].scale, 1e-12) for k in variables})
+        lrs = {k: 0.05 * max(spaces[k].scale, 1e-12) for k in variables}
+        moments = {k: AdamMoments() for k in variables}
         check_every = max(1, steps // 8)
         for step in range(steps):
             if self.done():
@@ -401,7 +380,8 @@ class _Search:
             for leaf in leaves.values():
                 leaf.grad = torch.nan_to_num(leaf.grad, nan=0.0, posinf=0.0, neginf=0.0)
             with torch.no_grad():
-                adam.step(leaves)
+                for k, leaf in leaves.items():
+                    leaf.sub_(moments[k].step(leaf.grad, lrs[k]))
                 for k in variables:
                     leaves[k].copy_(spaces[k].project(leaves[k]))
             self.state.adversarial_steps += 1
