@@ -38,6 +38,7 @@ from .calling import invoke, signature_problem
 from .errors import ClaimError, Inconclusive
 from . import kinds as _kinds
 from . import registry
+from .sweep import Sweep
 
 __all__ = [
     "KINDS",
@@ -262,7 +263,10 @@ class Claim:
         Evidence numbers a summary table shows.
     extra_evidence : callable or None
         ``extra_evidence(p) -> dict``: further measurements recorded with the verdict for
-        reports (tables, sweeps over a parameter). They never influence the verdict.
+        reports (tables). They never influence the verdict.
+    sweep : Sweep or None
+        The claim judged again at several values of one parameter, run by the engine
+        within the user's budget (:mod:`theorycheck.engine.sweep`); never the verdict.
     """
 
     id: str
@@ -289,6 +293,7 @@ class Claim:
     family: str | None = None
     summary_keys: tuple = ()
     extra_evidence: Callable | None = None
+    sweep: Sweep | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -324,6 +329,12 @@ class Claim:
             if value is not None and not callable(value):
                 raise fail_type(field_name, f"claim {self.id!r}", "a callable", value)
         spec.check(self)  # what this kind needs (an optimum, a distance, a run, ...)
+        if self.sweep is not None:
+            if not isinstance(self.sweep, Sweep):
+                raise fail_type("sweep", f"claim {self.id!r}", "a theorycheck.engine.sweep.Sweep", self.sweep)
+            if self.sweep.param not in {q.name for q in params}:
+                raise fail("sweep", f"claim {self.id!r}", "a Sweep of one of the claim's parameters",
+                           self.sweep.param)
         check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
         check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
         check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
@@ -454,6 +465,7 @@ def claim(
     family: str | None = None,
     summary_keys: tuple = (),
     extra_evidence: Callable | None = None,
+    sweep: Sweep | None = None,
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -476,7 +488,7 @@ def claim(
             optimum=optimum, witness=witness, distance=distance, trivial=trivial, expected=expected,
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
-            extra_evidence=extra_evidence,
+            extra_evidence=extra_evidence, sweep=sweep,
         )
         if register:
             registry.register(made)

@@ -212,6 +212,21 @@ def _extra_evidence(claim: Claim, p: Params, evidence: Mapping[str, Any]) -> dic
     return {k: v for k, v in extra.items() if k not in evidence}
 
 
+def _sweep_rows(claim: Claim, p: Params, budget: Budget, seed: int) -> list:
+    """The claim's declared sweep: one row per value, each judged with the user's budget and seed."""
+    sweep = claim.sweep
+    try:
+        values = list(sweep.values(p))
+    except Exception as exc:
+        raise ClaimError(claim.id, f"sweep values(p) raised {type(exc).__name__}: {exc}") from exc
+    rows = []
+    for value in values:
+        result = judge(claim, {**dict(p), sweep.param: value}, budget=budget, seed=seed,
+                       assumptions=sweep.assumptions, extra_evidence=False)
+        rows.append(dict(sweep.row(value, result)))
+    return rows
+
+
 def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
           ablate: bool = False, assumptions: Iterable[str] | None = None,
           extra_evidence: bool = True) -> ClaimResult:
@@ -234,8 +249,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     assumptions : iterable of str, optional
         The assumptions to keep active (default: all of the claim's).
     extra_evidence : bool
-        Also record the claim's ``extra_evidence(p)`` (default True). A claim whose extra
-        evidence is itself a sweep of judgements passes False for them, so they do not recurse.
+        Also record the claim's ``extra_evidence(p)`` and run its declared sweep (default
+        True); the sweep's own judgements pass False, so they do not recurse.
 
     Returns
     -------
@@ -263,6 +278,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     extra_evidence = check_bool(extra_evidence, "extra_evidence", "judge")
     if extra_evidence and claim.extra_evidence is not None and outcome.verdict is not Verdict.VACUOUS:
         evidence.update(_extra_evidence(claim, p, evidence))
+    if extra_evidence and claim.sweep is not None and outcome.verdict is not Verdict.VACUOUS:
+        evidence.setdefault(claim.sweep.key, _sweep_rows(claim, p, budget, seed))
     if assumptions is not None:
         evidence["active_assumptions"] = sorted(active)
     return ClaimResult(claim_id=claim.id, params=dict(p), verdict=outcome.verdict,
