@@ -6,7 +6,9 @@ names another source tree of the package (a folder holding ``theorycheck/``, e.g
 ``git archive <commit> | tar -x -C DIR``), for that tree too, alternating so both see
 the same load. The ratio after/before is what carries over between machines; issue 12
 asks for ``--version`` under 0.3 s and ``verify all`` no slower.
-``--quick`` (``THEORYCHECK_BENCH_QUICK=1``): ``--version`` only.
+``--quick`` (``THEORYCHECK_BENCH_QUICK=1``): ``--version`` only. With
+``THEORYCHECK_BENCH_OUT=DIR`` the two ``verify all`` JSON documents are kept there
+(``before.json``, ``after.json``) to compare their verdicts.
 
 Run: ``THEORYCHECK_BENCH_BEFORE=/tmp/base python benchmarks/run.py startup``.
 """
@@ -45,9 +47,10 @@ def main() -> None:
             for name, tree in trees.items():
                 version[name].append(_wall(tree, ["--version"], tmp))
         full = {}
+        out = os.environ.get("THEORYCHECK_BENCH_OUT") or tmp
         if not quick:
             for name, tree in trees.items():
-                full[name] = _wall(tree, ["verify", "all", "--json", os.path.join(tmp, f"{name}.json")], tmp)
+                full[name] = _wall(tree, ["verify", "all", "--json", os.path.join(out, f"{name}.json")], tmp)
     print(f"{'tree':>7} {'--version s (median of 5)':>26} {'verify all s':>13}")
     for name in trees:
         v = statistics.median(version[name])
