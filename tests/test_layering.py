@@ -173,3 +173,19 @@ def test_no_kind_name_is_tested_outside_kinds():
                 if kind_read and names & set(v for v in consts if isinstance(v, str)):
                     found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def test_engine_functions_are_short_and_return_small_tuples():
+    """Every function of the engine is under 80 lines and returns tuples of at most 3 values."""
+    long, wide = [], []
+    for name, path in _modules().items():
+        if not _in(name, ENGINE):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if node.end_lineno - node.lineno + 1 >= 80:
+                long.append(f"{name}.{node.name}")
+            wide += [f"{name}.{node.name}:{r.lineno}" for r in ast.walk(node)
+                     if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) > 3]
+    assert long == [] and wide == []
