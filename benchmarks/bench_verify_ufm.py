@@ -9,7 +9,7 @@ Four tables, every baseline measured in the same run:
 2. The certificate of the default instance: full SDP (N = 20) against the reduced program,
    time and certified lower bounds (baseline: the reduced program).
 3. The landscape per dimension d (the engine at each d with the dimension condition
-   dropped, :func:`theorycheck.ufm.landscape_sweep`): SC UFM at K = 4, 3 per class, three
+   dropped, the engine at each d and :func:`theorycheck.ufm.landscape_row`): SC UFM at K = 4, 3 per class, three
    temperatures, and the regularised CE UFM at K = 4, 3 per class; fraction of starts at
    the certified optimum, worst gap, candidate spurious minima; time ratio against d = K+1.
 4. STEP imbalance: class-mean geometry of the certified optimum over R and tau
@@ -94,7 +94,12 @@ def _certificate_table() -> None:
 
 
 def _sweep(claim_id: str, params: dict, dims: list[int], label: str) -> None:
-    rows = ufm.landscape_sweep(claim_id, params, dims, budget=8.0 if QUICK else 15.0)
+    from theorycheck.engine import judge
+
+    budget = 8.0 if QUICK else 15.0
+    rows = [ufm.LandscapeRow(**ufm.landscape_row(d, judge(claim_id, {**params, "d": d}, budget=budget,
+                                                           assumptions=(), extra_evidence=False)))
+            for d in dims]
     base = next(r.seconds for r in rows if r.d == max(dims))
     for r in rows:
         statuses = {}

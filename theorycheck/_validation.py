@@ -18,7 +18,20 @@ import numbers
 import sys
 from typing import Any, Iterable
 
-import numpy as np
+
+class _LazyNumpy:
+    """numpy, imported on first use, so that ``theorycheck --version`` (which imports this
+    module through the CLI and the registry) does not pay for it; the first attribute
+    lookup rebinds the module-level name ``np`` to numpy itself."""
+
+    def __getattr__(self, name: str):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _LazyNumpy()
 
 __all__ = [
     "InvalidArgumentError",

@@ -37,9 +37,10 @@ minimiser has equal class-weight norms ``||w_k||``, ``b* = 0`` when ``lambda_b >
 ``I - 11^T/K``. :func:`ce_ufm_global_minimiser` completes this to closed-form norms and
 value (derivation in its docstring and in ``docs/ufm.md``).
 
-:func:`landscape_sweep` runs the engine on a landscape claim at several embedding
-dimensions (the benign-landscape report per d); it imports the engine and the claims
-lazily, so this module stays importable below them.
+:func:`dimensions_around_k` and :func:`landscape_row` describe the benign-landscape
+report per embedding dimension d; the judgements are run by the engine, because the
+landscape claims declare a sweep over d (:mod:`theorycheck.engine.sweep`). This module
+never calls the engine.
 
 References: behnia2024, zhu2021, graf2021, papyan2020 (keys of :mod:`theorycheck.citations`).
 """
@@ -87,8 +88,8 @@ __all__ = [
     "imbalance_table",
     "format_imbalance_table",
     "imbalance_figure",
-    "landscape_sweep",
-    "success_by_dimension",
+    "landscape_row",
+    "dimensions_around_k",
 ]
 
 #: The full SDP is used for the SC certificate up to this many samples (program="auto");
@@ -987,59 +988,31 @@ class LandscapeRow:
     seconds: float
 
 
-def landscape_sweep(claim_id: str, params: Mapping[str, Any], dims: Iterable[int], *, seed: int = 0,
-                    budget: float = 10.0, assumptions: Iterable[str] | None = ()) -> list[LandscapeRow]:
-    """Judge a landscape claim at several embedding dimensions ``d`` (the per-d benign report).
+def landscape_row(d: int, result: Any) -> dict:
+    """One row of the per-dimension landscape report from a judgement at dimension ``d``.
 
-    Each ``d`` is judged by the engine (:func:`theorycheck.engine.judge`) with the given
-    active ``assumptions`` (default: none, so the dimension condition of the literal claim
-    does not make ``d <= K`` vacuous).
-
-    Parameters
-    ----------
-    claim_id : str
-        ``"behnia2024.ufm.benign"`` or ``"zhu2021.ufm.benign"`` (any landscape claim with a
-        parameter ``d``).
-    params : dict
-        The other parameters.
-    dims : iterable of int
-    seed, budget
-        As for ``judge`` (budget in seconds per d).
-    assumptions : iterable of str or None
-        Active assumptions (None: all of the claim's).
+    ``result`` is a ``ClaimResult`` of a landscape claim (its verdict, evidence and
+    seconds); the row is :class:`LandscapeRow` as a dict of plain values. The judgements
+    themselves are run by the engine (the claims declare a sweep over ``d``,
+    :mod:`theorycheck.engine.sweep`): this module never calls the engine.
     """
-    from .engine import judge
-
-    caller = "landscape_sweep"
-    if not isinstance(params, Mapping):
-        raise fail("params", caller, "a dict of claim parameters", params)
-    rows = []
-    for d in dims:
-        d = check_int(d, "dims", caller, min_value=1)
-        res = judge(claim_id, {**dict(params), "d": d}, budget=budget, seed=seed, assumptions=assumptions,
-                    extra_evidence=False)
-        ev = res.evidence
-        cands = tuple((c.get("status"), c.get("gap"), c.get("grad_norm"), c.get("min_tangent_eig"))
-                      for c in ev.get("candidates", []) or [])
-        rows.append(LandscapeRow(
-            d=d, verdict=res.verdict.value, starts=int(ev.get("n_starts", 0) or 0),
-            fraction_reached=float(ev.get("fraction_reached", 0.0) or 0.0), worst_gap=ev.get("worst_gap"),
-            median_gap=ev.get("median_gap"), candidates=cands, procrustes_max=ev.get("procrustes_max"),
-            gram_distance_max=ev.get("gram_distance_max"), seconds=float(res.seconds)))
-    return rows
+    ev = result.evidence
+    cands = tuple((c.get("status"), c.get("gap"), c.get("grad_norm"), c.get("min_tangent_eig"))
+                  for c in ev.get("candidates", []) or [])
+    return asdict(LandscapeRow(
+        d=int(d), verdict=result.verdict.value, starts=int(ev.get("n_starts", 0) or 0),
+        fraction_reached=float(ev.get("fraction_reached", 0.0) or 0.0), worst_gap=ev.get("worst_gap"),
+        median_gap=ev.get("median_gap"), candidates=cands, procrustes_max=ev.get("procrustes_max"),
+        gram_distance_max=ev.get("gram_distance_max"), seconds=float(result.seconds)))
 
 
-def success_by_dimension(claim_id: str, p: Mapping[str, Any], *, seed: int = 0) -> dict:
-    """Per-dimension landscape evidence around K for a landscape claim with parameters ``p``.
+def dimensions_around_k(p: Mapping[str, Any]) -> list[int]:
+    """The dimensions of the per-dimension landscape report: d = K-2, K-1, K, K+1 and ``p.d``.
 
-    The claim is judged at d = K-2, K-1, K, K+1 (and at ``p.d``) with every assumption
-    dropped, so the paper's dimension condition does not make d <= K vacuous: for each d
-    the fraction of starts that reach the certified optimum, the worst gap and any
-    candidate spurious minimum (issue: "at several d around K (below K-1, K-1, K, above)").
-    The number of starts is the claim's ``starts`` parameter; the generous per-d time limit
-    only guards against a stall, so the same seed gives the same rows.
+    Judged with every assumption dropped, so the paper's dimension condition does not make
+    d <= K vacuous: for each d the fraction of starts that reach the certified optimum, the
+    worst gap and any candidate spurious minimum (issue: "at several d around K (below K-1,
+    K-1, K, above)").
     """
     K, d = int(p["K"]), int(p["d"])
-    dims = sorted({max(1, K - 2), K - 1, K, K + 1, d})
-    rows = landscape_sweep(claim_id, dict(p), dims, seed=seed, budget=120.0, assumptions=())
-    return {"success_by_dimension": [asdict(row) for row in rows]}
+    return sorted({max(1, K - 2), K - 1, K, K + 1, d})

@@ -27,7 +27,7 @@ on the temperature. Both are ablatable assumptions here: ``"d>K"`` and
 the sources this project ships (THEORY.md defers to the paper); it is encoded as
 ``tau <= tau_max`` with the parameter ``tau_max`` (0, the default, leaves it unencoded),
 and the engine reports which temperatures and dimensions the claims actually need
-(``docs/ufm.md``, :func:`theorycheck.ufm.landscape_sweep`).
+(``docs/ufm.md``, the engine's sweep over d (:func:`theorycheck.ufm.landscape_row`)).
 
 The family ``theorycheck verify ufm`` (registered here) runs these claims and the
 zhu2021 cross-entropy ones (:mod:`theorycheck.claims.zhu2021`).
@@ -48,6 +48,7 @@ import dataclasses
 from .. import strategies as st
 from .. import ufm
 from ..engine.claim import Assumption, Inconclusive, Param, claim
+from ..engine.sweep import Sweep
 from ..engine.families import Family, Option, register_family
 from ..relax import RelaxationError, ufm_sc_loss
 
@@ -149,7 +150,8 @@ def _loss(H, p):
     atol=ATOL,
     family="ufm",
     summary_keys=("starts", "global_fraction", "worst_gap", "n_candidates"),
-    extra_evidence=lambda p: ufm.success_by_dimension("behnia2024.ufm.benign", p),
+    # the per-dimension report (d = K-2 .. K+1, every assumption dropped), run by the engine
+    sweep=Sweep(param="d", values=ufm.dimensions_around_k, key="success_by_dimension", row=ufm.landscape_row),
 )
 def ufm_benign(H, *, p):
     """L(H) = sum_i [LSE_{l != i}(<h_i, h_l>/tau) - mean_{j in P(i)} <h_i, h_j>/tau] (behnia2024)."""
@@ -270,7 +272,7 @@ def ufm_checks(p) -> list:
 
     ``--ablate`` drops the dimension and temperature conditions one at a time; the engine
     then also judges nearby dimensions d = K, K-1, K-2 (the per-d table of every start is
-    :func:`theorycheck.ufm.landscape_sweep`, see ``docs/ufm.md``). A certificate whose
+    the engine's sweep over d (:func:`theorycheck.ufm.landscape_row`), see ``docs/ufm.md``). A certificate whose
     solver fails turns its check into INCONCLUSIVE (the message says why).
     """
     K, n = p.K, p.n_per_class

@@ -38,6 +38,7 @@ import numpy as np
 from .. import strategies as st
 from .. import ufm
 from ..engine.claim import Assumption, Param, claim
+from ..engine.sweep import Sweep
 
 __all__ = ["ce_ufm_etf", "ce_ufm_norms", "ce_ufm_benign"]
 
@@ -184,7 +185,8 @@ def ce_ufm_norms(W, H, b, *, p):
     requires=_requires,
     family="ufm",
     summary_keys=("starts", "global_fraction", "worst_gap", "n_candidates"),
-    extra_evidence=lambda p: ufm.success_by_dimension("zhu2021.ufm.benign", p),
+    # the per-dimension report (d = K-2 .. K+1, every assumption dropped), run by the engine
+    sweep=Sweep(param="d", values=ufm.dimensions_around_k, key="success_by_dimension", row=ufm.landscape_row),
 )
 def ce_ufm_benign(W, H, b, *, p):
     """The regularised CE UFM objective (landscape: every local minimum should attain f*)."""

@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator
@@ -34,6 +33,12 @@ from .._validation import (
     fail,
     fail_type,
 )
+from .calling import call_flexible as _call_flexible
+from .calling import invoke, signature_problem
+from .errors import ClaimError, Inconclusive
+from . import kinds as _kinds
+from . import registry
+from .sweep import Sweep
 
 __all__ = [
     "KINDS",
@@ -49,52 +54,14 @@ __all__ = [
     "signature_problem",
 ]
 
-#: Claim kinds the engine knows how to judge.
-KINDS = ("identity", "inequality", "optimum", "characterization", "landscape", "statistical", "empirical")
+#: Names of the claim kinds the engine knows how to judge (the objects: :mod:`.kinds`).
+KINDS = tuple(_kinds.KINDS)
 
 #: Relations an inequality may state (``lhs <relation> rhs``); identities use ``"=="``.
 RELATIONS = ("==", "<=", ">=", "<", ">")
 
-#: Evidence numbers a summary table shows, by kind (a claim may override with ``summary_keys``).
-DEFAULT_SUMMARY_KEYS = {
-    "identity": ("inputs_tried", "worst_slack"),
-    "inequality": ("inputs_tried", "worst_slack"),
-    "optimum": ("best_value", "claimed_optimum"),
-    "characterization": ("best_value", "claimed_optimum", "max_distance"),
-    "landscape": ("starts", "global_fraction"),
-    "statistical": ("mean", "expected"),
-    "empirical": (),
-}
-
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_\-]+)+$")
 _PARAM_TYPES = (int, float, str, bool)
-
-
-class ClaimError(Exception):
-    """A claim is ill-defined or its evaluator misbehaved (raised, returned NaN, wrong arity).
-
-    The message names the claim and, where there is one, the input that triggered it.
-    The engine raises this instead of letting a user's exception escape from deep inside
-    a search.
-    """
-
-    def __init__(self, claim_id: str, message: str):
-        self.claim_id = claim_id
-        super().__init__(f"claim {claim_id!r} {message}")
-
-
-class Inconclusive(ClaimError):
-    """Raised by a claim's own function when its numerics cannot decide (a convex solver that
-    does not reach an optimal status, a closed form outside its range of accuracy, ...).
-
-    The engine turns it into the verdict INCONCLUSIVE with ``reason`` in the evidence,
-    not into an error. It is a :class:`ClaimError` so that every wrapper that passes claim
-    errors through unchanged passes it through too.
-    """
-
-    def __init__(self, reason: str, claim_id: str = "?"):
-        self.reason = reason
-        super().__init__(claim_id, f"is inconclusive: {reason}")
 
 
 # --------------------------------------------------------------------------- params
@@ -261,55 +228,6 @@ class Assumption:
 # --------------------------------------------------------------------------- claim
 
 
-def _call_flexible(fn: Callable, *args: Any) -> Any:
-    """Call ``fn(p, active)`` or ``fn(p)`` depending on how many positionals it takes."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn(*args)
-    positional = [
-        q for q in sig.parameters.values()
-        if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD)
-    ]
-    takes_var = any(q.kind is q.VAR_POSITIONAL for q in sig.parameters.values())
-    if takes_var or len(positional) >= len(args):
-        return fn(*args)
-    return fn(*args[: len(positional)])
-
-
-def _accepts_p(fn: Callable) -> bool:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return True
-    return "p" in sig.parameters or any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
-
-
-def invoke(fn: Callable, inputs: Mapping[str, Any], p: Any) -> Any:
-    """``fn(**inputs, p=p)``; ``p`` is passed only if ``fn`` takes it (or ``**kwargs``)."""
-    if _accepts_p(fn):
-        return fn(**inputs, p=p)
-    return fn(**inputs)
-
-
-def signature_problem(fn: Callable, names: Iterable[str]) -> str | None:
-    """None if ``fn`` can be called with keyword arguments ``names`` (and ``p``), else why not."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return None
-    kwargs = {n: None for n in names}
-    if _accepts_p(fn):
-        kwargs["p"] = None
-    try:
-        sig.bind(**kwargs)
-    except TypeError as exc:
-        name = getattr(fn, "__name__", repr(fn))
-        return (f"has an evaluator {name}{sig} that cannot be called with its inputs "
-                f"({', '.join(names)}{', p' if _accepts_p(fn) else ''}): {exc}")
-    return None
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class Claim:
     """A checkable statement: id, citation, statement, assumptions, input spaces, evaluator.
@@ -345,7 +263,10 @@ class Claim:
         Evidence numbers a summary table shows.
     extra_evidence : callable or None
         ``extra_evidence(p) -> dict``: further measurements recorded with the verdict for
-        reports (tables, sweeps over a parameter). They never influence the verdict.
+        reports (tables). They never influence the verdict.
+    sweep : Sweep or None
+        The claim judged again at several values of one parameter, run by the engine
+        within the user's budget (:mod:`theorycheck.engine.sweep`); never the verdict.
     """
 
     id: str
@@ -372,6 +293,7 @@ class Claim:
     family: str | None = None
     summary_keys: tuple = ()
     extra_evidence: Callable | None = None
+    sweep: Sweep | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -381,7 +303,7 @@ class Claim:
         if isinstance(cite, str) or not isinstance(cite, Iterable):
             cite = (cite,)
         object.__setattr__(self, "cite", tuple(cite))
-        check_choice(self.kind, "kind", f"claim {self.id!r}", KINDS)
+        spec = _kinds.get(self.kind, f"claim {self.id!r}")
         if not isinstance(self.statement, str) or not self.statement.strip():
             raise fail("statement", f"claim {self.id!r}", "a non-empty string", self.statement)
         params = tuple(self.params)
@@ -401,39 +323,23 @@ class Claim:
             raise fail("assumptions", f"claim {self.id!r}", "assumptions with distinct names", anames)
         object.__setattr__(self, "assumptions", assumptions)
         check_choice(self.relation, "relation", f"claim {self.id!r}", RELATIONS)
-        if self.kind == "identity" and self.relation != "==":
-            raise fail("relation", f"claim {self.id!r}", "'==' for an identity", self.relation)
-        if self.kind == "inequality" and self.relation == "==":
-            raise fail("relation", f"claim {self.id!r}", "one of '<=', '>=', '<', '>' for an inequality",
-                       self.relation)
         for field_name in ("inputs", "evaluate", "optimum", "witness", "distance", "trivial",
                            "expected", "run", "proof", "requires"):
             value = getattr(self, field_name)
             if value is not None and not callable(value):
                 raise fail_type(field_name, f"claim {self.id!r}", "a callable", value)
-        if self.kind != "empirical":
-            if self.evaluate is None:
-                raise fail("evaluate", f"claim {self.id!r}", "a callable (the decorated function)", None)
-            if self.inputs is None:
-                raise fail("inputs", f"claim {self.id!r}", "a callable (p, active) -> dict of spaces", None)
-        elif self.run is None:
-            raise fail("run", f"claim {self.id!r}", "a callable (p, budget, seed) for an empirical claim",
-                       None)
-        if self.kind in ("optimum", "characterization", "landscape") and self.optimum is None:
-            raise fail("optimum", f"claim {self.id!r}", f"a callable (p) -> float for kind {self.kind!r}",
-                       None)
-        if self.kind == "characterization" and self.distance is None:
-            raise fail("distance", f"claim {self.id!r}", "a callable for kind 'characterization'", None)
-        if self.kind == "statistical" and self.expected is None:
-            raise fail("expected", f"claim {self.id!r}", "a callable (p) -> float for kind 'statistical'",
-                       None)
-        if self.trivial is not None and self.kind != "inequality":
-            raise fail("trivial", f"claim {self.id!r}", "given only for an inequality", self.trivial)
+        spec.check(self)  # what this kind needs (an optimum, a distance, a run, ...)
+        if self.sweep is not None:
+            if not isinstance(self.sweep, Sweep):
+                raise fail_type("sweep", f"claim {self.id!r}", "a theorycheck.engine.sweep.Sweep", self.sweep)
+            if self.sweep.param not in {q.name for q in params}:
+                raise fail("sweep", f"claim {self.id!r}", "a Sweep of one of the claim's parameters",
+                           self.sweep.param)
         check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
         check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
         check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
         if not self.summary_keys:
-            object.__setattr__(self, "summary_keys", DEFAULT_SUMMARY_KEYS[self.kind])
+            object.__setattr__(self, "summary_keys", tuple(spec.summary_keys))
         else:
             object.__setattr__(self, "summary_keys", tuple(self.summary_keys))
 
@@ -443,6 +349,11 @@ class Claim:
         """Call the evaluator (``claim(**inputs, p=p)``)."""
         fn = self.evaluate if self.evaluate is not None else self.run
         return fn(*args, **kwargs)
+
+    @property
+    def kind_spec(self) -> "_kinds.Kind":
+        """The kind object (:mod:`theorycheck.engine.kinds`) that checks and judges this claim."""
+        return _kinds.KINDS[self.kind]
 
     @property
     def source(self) -> str:
@@ -554,6 +465,7 @@ def claim(
     family: str | None = None,
     summary_keys: tuple = (),
     extra_evidence: Callable | None = None,
+    sweep: Sweep | None = None,
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -565,10 +477,10 @@ def claim(
     def decorate(fn: Callable) -> Claim:
         if not callable(fn):
             raise fail_type("function", "claim", "a callable (the claim's evaluator)", fn)
-        rel = relation if relation is not None else "=="
+        rel = relation if relation is not None else "=="  # the decorator checked an inequality gave one
         evaluate = fn
         run_fn = run
-        if kind == "empirical" and run is None:
+        if not _kinds.get(kind, f"claim {id!r}").uses_inputs and run is None:
             run_fn, evaluate = fn, None
         made = Claim(
             id=id, cite=cite, kind=kind, statement=statement, params=tuple(params),
@@ -576,14 +488,12 @@ def claim(
             optimum=optimum, witness=witness, distance=distance, trivial=trivial, expected=expected,
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
-            extra_evidence=extra_evidence,
+            extra_evidence=extra_evidence, sweep=sweep,
         )
         if register:
-            from . import registry
-
             registry.register(made)
         return made
 
-    if relation is None and kind == "inequality":
-        raise fail("relation", f"claim {id!r}", "one of '<=', '>=', '<', '>' for an inequality", None)
+    if relation is None and _kinds.get(kind, f"claim {id!r}").needs_relation:
+        raise fail("relation", f"claim {id!r}", f"one of '<=', '>=', '<', '>' for kind {kind!r}", None)
     return decorate

@@ -36,7 +36,7 @@ import mpmath
 import numpy as np
 
 from .. import backend as xp
-from .claim import invoke
+from .calling import invoke
 
 __all__ = ["DEFAULT_DPS", "Confirmation", "mp_inputs", "mp_evaluate", "mp_evaluate_checked",
            "confirm_relation", "violation", "relation_holds_float"]

@@ -622,12 +622,15 @@ def _is_empirical(claim_or_id: Any) -> bool:
     stand-in object for a registered claim (a Claim of another kind carrying the same id),
     and that stand-in is judged like the claim it replaces.
     """
-    from . import registry
+    from . import kinds, registry
 
     claim_id = getattr(claim_or_id, "id", claim_or_id)
     if isinstance(claim_id, str) and claim_id in registry.ids():
-        return str(registry.get(claim_id).kind) == "empirical"
-    return str(getattr(_claim_of(claim_or_id), "kind", "")) == "empirical"
+        kind = registry.get(claim_id).kind
+    else:
+        kind = getattr(_claim_of(claim_or_id), "kind", "")
+    spec = kinds.KINDS.get(str(kind))
+    return spec is not None and not spec.uses_inputs  # a claim that runs itself: an experiment
 
 
 def default_all_budget(n_checks: int, *, target_seconds: float = VERIFY_ALL_TARGET_SECONDS,

@@ -2,16 +2,9 @@
 
 ``judge`` resolves the claim and its parameters, says VACUOUS when the active
 assumptions cannot be met (``requires`` or an :class:`~theorycheck.strategies.Unsatisfiable`
-space), dispatches on ``claim.kind``
-
-* identity / inequality -- search, high-precision confirmation, shrinking
-  (:mod:`.search`, :mod:`.confirm`, :mod:`.shrink`); an identity with ``proof=`` runs
-  the exact proof first (``proved_exactly``);
-* optimum / characterization / landscape / statistical -- ``theorycheck.engine.optimize``
-  (``judge_optimum(ctx)``, ...);
-* empirical -- the claim's own ``run(p, budget, seed)``;
-
-then, with ``ablate=True``, re-judges the claim with each assumption dropped in turn.
+space), asks the claim's kind object (``claim.kind_spec``, :mod:`theorycheck.engine.kinds`)
+to judge it, re-judges a refutation at smaller sizes when the kind says so, then, with
+``ablate=True``, re-judges the claim with each assumption dropped in turn.
 Errors of the user's claim (an evaluator that raises, returns NaN, has the wrong
 arity) come out as :class:`~theorycheck.engine.claim.ClaimError`, never as a crash
 from deep inside the engine.
@@ -38,16 +31,11 @@ import numpy as np
 
 from .._validation import InvalidArgumentError, check_bool, check_int, fail_type
 from . import registry
-from .claim import Claim, ClaimError, Inconclusive, Params, signature_problem
-from .results import (
-    AblationResult,
-    Budget,
-    ClaimResult,
-    Counterexample,
-    JudgeContext,
-    KindOutcome,
-    Verdict,
-)
+from .calling import signature_problem
+from .claim import Claim, Params
+from .errors import ClaimError, Inconclusive
+from .results import AblationResult, Budget, ClaimResult, Counterexample, JudgeContext, KindOutcome, Verdict
+from .shrink import shrink_refutation_sizes
 
 __all__ = ["judge", "judge_with"]
 
@@ -55,10 +43,6 @@ __all__ = ["judge", "judge_with"]
 #: between the ablations).
 MAIN_SHARE_WHEN_ABLATING = 0.5
 _MAX_VIOLATING_SIZES = 4
-#: Kinds whose refutations are re-judged at smaller sizes (their counterexample comes out of
-#: a whole optimisation, so shrinking re-runs the judge; identities and inequalities shrink
-#: inside their search).
-_SIZE_SHRUNK_KINDS = ("optimum", "characterization", "landscape")
 
 
 class _Vacuous(Exception):
@@ -87,7 +71,7 @@ def _spaces_or_vacuous(claim: Claim, p: Params, active: frozenset) -> dict:
         raise ClaimError(claim.id, f"requires(p, active) raised {type(exc).__name__}: {exc}") from exc
     if reason is not None:
         raise _Vacuous(reason)
-    if claim.kind == "empirical":
+    if not claim.kind_spec.uses_inputs:
         return {}
     try:
         spaces = claim.spaces(p, active)
@@ -108,114 +92,13 @@ def _spaces_or_vacuous(claim: Claim, p: Params, active: frozenset) -> dict:
     return spaces
 
 
-def _proof_closed(result: Any) -> bool:
-    """Duck-typed ProofResult: a bool, or an object with ``closed`` / ``proved`` / ``holds``."""
-    if isinstance(result, (bool, np.bool_)):
-        return bool(result)
-    for attr in ("closed", "proved", "holds"):
-        if hasattr(result, attr):
-            value = getattr(result, attr)
-            return bool(value() if callable(value) else value)
-    return False
-
-
-def _proof_refutation(result: Any) -> str | None:
-    """The first step a (duck-typed) proof result refutes in exact arithmetic, as text, or None.
-
-    A step counts when its ``status`` is ``"refuted"``: the prover exhibited an exact
-    instance with a non-zero difference (``theorycheck.symbolic.ProofStep``)."""
-    for step in getattr(result, "steps", None) or ():
-        if getattr(step, "status", None) == "refuted":
-            instance = getattr(step, "counterexample", None)
-            text = f"step {getattr(step, 'name', '?')!s}: {getattr(step, 'statement', '')!s}"
-            return text + (f"; exact instance {instance!s}" if instance is not None else "")
-    return None
-
-
-def _judge_identity_with_proof(ctx: JudgeContext) -> KindOutcome:
-    from .search import judge_relation
-
-    claim = ctx.claim
-    result = None
-    try:
-        result = claim.proof(ctx.params)
-        closed = _proof_closed(result)
-        status = "closed" if closed else "open"
-    except Exception as exc:  # a proof that cannot run is a proof that did not close
-        from ..symbolic import ProofNotAttempted
-
-        if isinstance(exc, ProofNotAttempted):
-            closed, status = False, f"not attempted: {exc}"
-        else:
-            closed, status = False, f"error: {type(exc).__name__}: {exc}"
-    if not closed:
-        outcome = judge_relation(ctx)
-        outcome.evidence["proof"] = status
-        refutation = _proof_refutation(result)
-        if refutation is not None and outcome.verdict is Verdict.HOLDS:
-            # Exact arithmetic already found the identity false: a budget too short for the
-            # float search to confirm a counterexample must not read as HOLDS.
-            outcome.verdict = Verdict.INCONCLUSIVE
-            outcome.evidence["proof"] = "refuted in exact arithmetic"
-            outcome.evidence["proof_refutation"] = refutation
-            outcome.evidence["reason"] = ("the exact proof found a non-zero difference, but no float counterexample "
-                                          "was confirmed within the budget (raise --budget)")
-        return outcome
-    # Proved: a short numeric sanity search still runs, so a proof of the wrong statement shows.
-    sanity = JudgeContext(claim=claim, params=ctx.params, active=ctx.active, spaces=ctx.spaces,
-                          budget=Budget(seconds=None, examples=40), rng=ctx.rng, seed=ctx.seed,
-                          deadline=ctx.deadline)
-    outcome = judge_relation(sanity, quick=True)
-    if outcome.verdict is Verdict.REFUTED:
-        outcome.evidence["proof"] = "closed, but contradicted by a confirmed counterexample"
-        return outcome
-    outcome.evidence["proof"] = "closed"
-    return KindOutcome(Verdict.HOLDS, outcome.evidence, None, proved_exactly=True)
-
-
-def _judge_empirical(claim: Claim, p: Params, budget: Budget, seed: int) -> KindOutcome:
-    try:
-        out = claim.run(p, budget, seed)
-    except ClaimError:
-        raise
-    except Exception as exc:
-        raise ClaimError(claim.id, f"run(p, budget, seed) raised {type(exc).__name__}: {exc}") from exc
-    if isinstance(out, KindOutcome):
-        return out
-    if isinstance(out, ClaimResult):
-        return KindOutcome(Verdict(out.verdict), dict(out.evidence), out.counterexample)
-    if isinstance(out, Mapping) and "verdict" in out:
-        evidence = dict(out.get("evidence", {k: v for k, v in out.items() if k != "verdict"}))
-        return KindOutcome(Verdict(out["verdict"]), evidence, out.get("counterexample"))
-    if hasattr(out, "verdict"):
-        return KindOutcome(Verdict(out.verdict), dict(getattr(out, "evidence", {}) or {}),
-                           getattr(out, "counterexample", None))
-    raise ClaimError(claim.id, f"run(p, budget, seed) must return a KindOutcome (verdict, evidence); got {out!r}")
-
-
 def _dispatch(ctx: JudgeContext) -> KindOutcome:
-    claim = ctx.claim
-    if claim.kind in ("identity", "inequality"):
-        from .search import judge_relation
-
-        if claim.kind == "identity" and claim.proof is not None:
-            return _judge_identity_with_proof(ctx)
-        return judge_relation(ctx)
-    from . import optimize
-
-    judge_fn = getattr(optimize, f"judge_{claim.kind}", None)
-    if judge_fn is None:
-        raise ClaimError(claim.id, f"has kind {claim.kind!r}, which theorycheck.engine.optimize cannot judge")
-    try:
-        outcome = judge_fn(ctx)
-        if claim.kind in _SIZE_SHRUNK_KINDS and isinstance(outcome, KindOutcome):
-            from .shrink import shrink_refutation_sizes
-
-            outcome = shrink_refutation_sizes(ctx, judge_fn, outcome)
-    except (ClaimError, InvalidArgumentError):
-        raise
-    except Exception as exc:
-        raise ClaimError(claim.id, f"could not be judged as {claim.kind}: {type(exc).__name__}: {exc}") from exc
+    """The claim's kind judges; a kind whose counterexample comes out of a whole optimisation
+    has its refutation re-judged at smaller sizes."""
+    spec = ctx.claim.kind_spec
+    outcome = spec.judge(ctx)
+    if spec.shrinks_sizes and isinstance(outcome, KindOutcome):
+        outcome = shrink_refutation_sizes(ctx, spec.judge, outcome)
     return outcome
 
 
@@ -224,12 +107,9 @@ def judge_with(claim: Claim, p: Params, active: frozenset, budget: Budget, seed:
     """Judge once, at fixed params and active assumptions (no ablation, no timing)."""
     try:
         spaces = _spaces_or_vacuous(claim, p, active)
-        if claim.kind == "empirical":
-            outcome = _judge_empirical(claim, p, budget, seed)
-        else:
-            ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
-                               rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
-            outcome = _dispatch(ctx)
+        ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
+                           rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
+        outcome = _dispatch(ctx)
     except _Vacuous as vac:
         return KindOutcome(Verdict.VACUOUS, {"reason": vac.reason, "sizes": dict(p)}, None)
     except Inconclusive as exc:
@@ -240,7 +120,7 @@ def judge_with(claim: Claim, p: Params, active: frozenset, budget: Budget, seed:
     cx = outcome.counterexample
     if isinstance(cx, Counterexample):
         cx.claim_id = cx.claim_id or claim.id
-        cx.relation = cx.relation or (claim.relation if claim.kind in ("identity", "inequality") else "")
+        cx.relation = cx.relation or (claim.relation if claim.kind_spec.states_relation else "")
         cx.origin = cx.origin or claim.origin
         if not cx.params:
             cx.params = dict(p)
@@ -296,7 +176,7 @@ def _ablate(claim: Claim, p: Params, active: frozenset, budget: Budget, seed: in
                                                                                 + share * (index + 1)))
         outcome = judge_with(claim, p, weaker, sub_budget, seed, deadline, rng_key=(index + 1,))
         evidence = dict(outcome.evidence)
-        if outcome.verdict is not Verdict.REFUTED and claim.kind != "empirical":
+        if outcome.verdict is not Verdict.REFUTED and claim.kind_spec.uses_inputs:
             explored = []
             for variant in _violating_sizes(claim, p, active, weaker):
                 if deadline is not None and time.monotonic() >= deadline:
@@ -332,6 +212,21 @@ def _extra_evidence(claim: Claim, p: Params, evidence: Mapping[str, Any]) -> dic
     return {k: v for k, v in extra.items() if k not in evidence}
 
 
+def _sweep_rows(claim: Claim, p: Params, budget: Budget, seed: int) -> list:
+    """The claim's declared sweep: one row per value, each judged with the user's budget and seed."""
+    sweep = claim.sweep
+    try:
+        values = list(sweep.values(p))
+    except Exception as exc:
+        raise ClaimError(claim.id, f"sweep values(p) raised {type(exc).__name__}: {exc}") from exc
+    rows = []
+    for value in values:
+        result = judge(claim, {**dict(p), sweep.param: value}, budget=budget, seed=seed,
+                       assumptions=sweep.assumptions, extra_evidence=False)
+        rows.append(dict(sweep.row(value, result)))
+    return rows
+
+
 def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
           ablate: bool = False, assumptions: Iterable[str] | None = None,
           extra_evidence: bool = True) -> ClaimResult:
@@ -354,8 +249,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     assumptions : iterable of str, optional
         The assumptions to keep active (default: all of the claim's).
     extra_evidence : bool
-        Also record the claim's ``extra_evidence(p)`` (default True). A claim whose extra
-        evidence is itself a sweep of judgements passes False for them, so they do not recurse.
+        Also record the claim's ``extra_evidence(p)`` and run its declared sweep (default
+        True); the sweep's own judgements pass False, so they do not recurse.
 
     Returns
     -------
@@ -383,6 +278,8 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
     extra_evidence = check_bool(extra_evidence, "extra_evidence", "judge")
     if extra_evidence and claim.extra_evidence is not None and outcome.verdict is not Verdict.VACUOUS:
         evidence.update(_extra_evidence(claim, p, evidence))
+    if extra_evidence and claim.sweep is not None and outcome.verdict is not Verdict.VACUOUS:
+        evidence.setdefault(claim.sweep.key, _sweep_rows(claim, p, budget, seed))
     if assumptions is not None:
         evidence["active_assumptions"] = sorted(active)
     return ClaimResult(claim_id=claim.id, params=dict(p), verdict=outcome.verdict,

@@ -14,24 +14,45 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .._validation import fail, fail_type
-from .claim import Claim
 
-__all__ = ["register", "unregister", "get", "all_claims", "ids", "temporary", "load_shipped"]
+if TYPE_CHECKING:  # typing only: the claim model registers itself here, not the other way round
+    from .claim import Claim
 
-_CLAIMS: dict[str, Claim] = {}
-_SHIPPED: dict[str, Claim] = {}
+__all__ = ["register", "unregister", "get", "all_claims", "ids", "temporary", "load_shipped", "add_source"]
+
+_CLAIMS: dict[str, "Claim"] = {}
+_SHIPPED: dict[str, "Claim"] = {}
 _SHIPPED_LOADED = False
+#: Functions that import (and so register) claims the registry should know without being asked
+#: first; the package root adds the shipped claims (:mod:`theorycheck.claims`), so the engine
+#: itself imports no paper module.
+_SOURCES: list[Callable[[], Any]] = []
 
 
-def register(claim: Claim, *, replace: bool = False) -> Claim:
+def add_source(loader: Callable[[], Any]) -> None:
+    """Add ``loader()``, run once by :func:`load_shipped` (an id not registered yet triggers it)."""
+    global _SHIPPED_LOADED
+    if not callable(loader):
+        raise fail_type("loader", "add_source", "a callable taking no arguments", loader)
+    if loader not in _SOURCES:
+        _SOURCES.append(loader)
+        _SHIPPED_LOADED = False
+
+
+def _is_claim(obj: Any) -> bool:
+    # duck-typed so that the registry stays below the claim model (no import cycle)
+    return isinstance(getattr(obj, "id", None), str) and hasattr(obj, "kind_spec") and hasattr(obj, "origin")
+
+
+def register(claim: "Claim", *, replace: bool = False) -> Claim:
     """Add ``claim`` under ``claim.id``; a second claim with the same id is an error.
 
     Re-registering the very same object is a no-op (a module imported twice).
     """
-    if not isinstance(claim, Claim):
+    if not _is_claim(claim):
         raise fail_type("claim", "register", "a Claim (use the @claim decorator)", claim)
     existing = _CLAIMS.get(claim.id)
     if existing is not None and existing is not claim and not replace:
@@ -52,30 +73,25 @@ def unregister(claim_id: str) -> None:
 
 
 def load_shipped() -> None:
-    """Import the shipped claim modules (``theorycheck.claims.load_all()``) once, if present."""
+    """Run every source added with :func:`add_source` once (the shipped claims, when the package is imported)."""
     global _SHIPPED_LOADED
     if _SHIPPED_LOADED:
         return
     _SHIPPED_LOADED = True
-    try:
-        from .. import claims as shipped
-    except ImportError:
-        return
-    loader = getattr(shipped, "load_all", None)
-    if callable(loader):
-        before = set(_CLAIMS)
+    before = set(_CLAIMS)
+    for loader in list(_SOURCES):
         loader()
-        # remembered apart, so a temporary() block that triggered the import does not lose them
-        _SHIPPED.update({k: v for k, v in _CLAIMS.items() if k not in before})
+    # remembered apart, so a temporary() block that triggered the import does not lose them
+    _SHIPPED.update({k: v for k, v in _CLAIMS.items() if k not in before})
 
 
-def get(claim_id: str) -> Claim:
+def get(claim_id: str) -> "Claim":
     """The registered claim with this id.
 
     An id not registered yet triggers one import of the shipped claim modules; an unknown
     id raises ``InvalidArgumentError`` listing the closest registered ids.
     """
-    if isinstance(claim_id, Claim):
+    if _is_claim(claim_id):
         return claim_id
     if not isinstance(claim_id, str):
         raise fail_type("claim_id", "get", "a claim id string", claim_id)
@@ -91,7 +107,7 @@ def get(claim_id: str) -> Claim:
         raise fail("claim_id", "get", f"a registered claim id ({hint})", claim_id) from None
 
 
-def all_claims() -> list[Claim]:
+def all_claims() -> list["Claim"]:
     """Every registered claim, sorted by id (does not import the shipped modules by itself)."""
     return [_CLAIMS[k] for k in sorted(_CLAIMS)]
 

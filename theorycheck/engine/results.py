@@ -14,12 +14,16 @@ import dataclasses
 import enum
 import math
 import time
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from .._validation import check_int, check_real, fail_type
-from .claim import Claim, Params
+from .evaluation import call_evaluator, export_inputs
+from .snippet import counterexample_python
+
+if TYPE_CHECKING:  # typing only: the claim model sits above the results it produces
+    from .claim import Claim, Params
 
 __all__ = [
     "Verdict",
@@ -227,20 +231,6 @@ def _array_from_json(value: Any) -> Any:
 # --------------------------------------------------------------------------- counterexample
 
 
-def _literal(value: Any) -> str:
-    """Python source rebuilding ``value`` (arrays as ``np.array([...])``, floats round-trip exact)."""
-    if isinstance(value, np.ndarray):
-        if np.issubdtype(value.dtype, np.integer):
-            return f"np.array({value.tolist()!r})"
-        listed = _nested_float_list(np.asarray(value, dtype=np.float64))
-        text = repr(listed).replace("'inf'", "np.inf").replace("'-inf'", "-np.inf").replace("'nan'", "np.nan")
-        return f"np.array({text})"
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return repr(v) if math.isfinite(v) else f"float({str(v)!r})"
-    return repr(value)
-
-
 @dataclasses.dataclass
 class Counterexample:
     """An input at which a claim fails, confirmed in high precision.
@@ -301,35 +291,14 @@ class Counterexample:
         )
 
     def to_python(self) -> str:
-        """A pasteable snippet rebuilding the inputs and evaluating the claim (float and 60 digits)."""
-        lines = ["import numpy as np"]
-        module, _, qualname = self.origin.partition(":")
-        importable = (module and qualname and module not in ("__main__", "?") and "<" not in qualname
-                      and "." not in qualname)
-        if importable:
-            # the module attribute must be the Claim itself (not a bare function wrapped later)
-            import sys
+        """A pasteable snippet rebuilding the inputs and evaluating the claim (float and high precision)."""
+        from . import registry  # the claim's kind says whether the evaluator returns (lhs, rhs)
 
-            loaded = sys.modules.get(module)
-            importable = loaded is not None and isinstance(getattr(loaded, qualname, None), Claim)
-        if importable:
-            lines.append(f"from {module} import {qualname} as claim")
-        else:
-            lines.append("from theorycheck.engine import registry")
-            lines.append(f"claim = registry.get({self.claim_id!r})")
-        lines.append("from theorycheck.engine.confirm import mp_evaluate")
-        lines.append("")
-        lines.append(f"p = claim.resolve_params({to_jsonable(self.params)!r})")
-        lines.append("inputs = {")
-        for name, value in self.inputs.items():
-            lines.append(f"    {name!r}: {_literal(value)},")
-        lines.append("}")
-        lines.append("print(claim.evaluate(**inputs, p=p))  # float64")
-        lines.append(f"print(mp_evaluate(claim.evaluate, inputs, p, dps={int(self.precision_digits)}))"
-                     "  # high precision")
-        relation = f" (claimed: lhs {self.relation} rhs)" if self.relation else ""
-        lines.append(f"# lhs = {self.lhs!r}, rhs = {self.rhs!r}{relation}; fails by {self.margin!r}")
-        return "\n".join(lines)
+        known = self.claim_id in registry.ids()
+        kind = registry.get(self.claim_id).kind if known else ""
+        pair = registry.get(self.claim_id).kind_spec.returns_pair if known else None
+        entry = {"id": self.claim_id, "origin": self.origin, "params": to_jsonable(self.params), "kind": kind}
+        return counterexample_python(entry, to_jsonable(self.to_dict()), pair=pair)
 
 
 @dataclasses.dataclass
@@ -485,22 +454,23 @@ class JudgeContext:
 
         Exceptions and NaN results become :class:`ClaimError` naming the claim and the input.
         """
-        from .search import call_evaluator
-
         return call_evaluator(self.claim, inputs, self.params, mode=mode)
 
     def confirm(self, inputs: Mapping, dps: int = 60):
         """High-precision re-evaluation (see :func:`theorycheck.engine.confirm.mp_evaluate`)."""
-        from .confirm import mp_evaluate
+        from .confirm import mp_evaluate  # mpmath is imported only by a judge that confirms
 
         return mp_evaluate(self.claim.evaluate, inputs, self.params, dps=dps)
 
     def counterexample(self, inputs: Mapping, lhs: float, rhs: float, margin: float,
-                       precision_digits: int, note: str = "") -> Counterexample:
-        """A :class:`Counterexample` at ``inputs`` filled with this context's claim and params."""
-        from .search import export_inputs
+                       precision_digits: int, note: str = "", relation: str | None = None) -> Counterexample:
+        """The one place a :class:`Counterexample` is built: at ``inputs``, with this context's claim and params.
 
+        ``relation`` is what the claim asserted between ``lhs`` and ``rhs`` (default: the
+        claim's own ``relation``; an optimum claim passes ``">="`` or ``"<="``).
+        """
         return Counterexample(inputs=export_inputs(inputs, self.spaces), lhs=float(lhs), rhs=float(rhs),
                               margin=float(margin), precision_digits=int(precision_digits),
                               params=dict(self.params), note=note, claim_id=self.claim.id,
-                              relation=self.claim.relation, origin=self.claim.origin)
+                              relation=self.claim.relation if relation is None else relation,
+                              origin=self.claim.origin)

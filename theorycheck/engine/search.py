@@ -23,15 +23,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from .. import backend as xp
-from .._validation import describe, is_torch
-from .claim import Claim, ClaimError, invoke
+from .._validation import is_torch
 from .confirm import Confirmation, confirm_relation, violation
-from .results import Counterexample, JudgeContext, KindOutcome, Verdict
+from .errors import ClaimError
+from .calling import invoke
+from .evaluation import call_evaluator, describe_inputs, export_inputs, scalar_out, to_mode
+from .optim.strategies import AdamMoments
+from .results import JudgeContext
 
 try:
     import torch
@@ -39,7 +41,7 @@ except ImportError:  # pragma: no cover
     torch = None  # type: ignore[assignment]
 
 __all__ = ["call_evaluator", "export_inputs", "to_mode", "describe_inputs", "SearchState",
-           "search_relation", "judge_relation"]
+           "search_relation", "search_evidence"]
 
 #: A float candidate whose normalised violation exceeds this is confirmed at once (it is far
 #: above any float noise); smaller ones wait and are confirmed worst-first after the phase.
@@ -48,131 +50,6 @@ _CONFIRM_AT_ONCE = 1e-6
 
 class _Stop(Exception):
     """Internal: ends the hypothesis phase early (deadline or confirmed counterexample)."""
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-def to_mode(value: Any, mode: str, requires_grad: bool = False) -> Any:
-    """An input value for an evaluation mode: ``"numpy"`` (0-d -> np.float64) or ``"torch"``.
-
-    Integer arrays (labels) stay int64 numpy in every mode.
-    """
-    if is_torch(value):
-        value = value.detach().cpu().numpy()
-    arr = np.asarray(value)
-    if np.issubdtype(arr.dtype, np.integer):
-        return arr.astype(np.int64) if arr.ndim else int(arr)
-    if mode == "torch":
-        t = torch.tensor(np.array(arr, dtype=np.float64), dtype=torch.float64)
-        return t.requires_grad_(requires_grad)
-    arr = arr.astype(np.float64, copy=False)
-    return np.float64(arr) if arr.ndim == 0 else arr
-
-
-def export_inputs(inputs: Mapping[str, Any], spaces: Mapping[str, Any] | None = None) -> dict:
-    """Plain numpy copies (float64 / int64; scalars as float) for a Counterexample."""
-    out = {}
-    for name, value in inputs.items():
-        if is_torch(value):
-            value = value.detach().cpu().numpy()
-        arr = np.array(value)
-        if arr.dtype == object:
-            arr = xp.to_numpy(arr)
-        if np.issubdtype(arr.dtype, np.integer):
-            out[name] = arr.astype(np.int64)
-        elif arr.ndim == 0:
-            out[name] = float(arr)
-        else:
-            out[name] = arr.astype(np.float64)
-    return out
-
-
-def describe_inputs(inputs: Mapping[str, Any], limit: int = 240) -> str:
-    """Short text naming each input (small arrays in full, larger by shape) for error messages."""
-    parts = []
-    for name, value in inputs.items():
-        if is_torch(value):
-            value = value.detach().cpu().numpy()
-        arr = np.asarray(value)
-        if arr.size <= 12 and arr.dtype != object:
-            parts.append(f"{name}={arr.tolist()!r}")
-        else:
-            parts.append(f"{name}={describe(arr)}")
-    text = "{" + ", ".join(parts) + "}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _scalar_out(value: Any, claim: Claim, what: str, mode: str) -> Any:
-    if mode == "torch" and is_torch(value):
-        if value.numel() != 1:
-            raise ClaimError(claim.id, f"must return scalars; {what} has shape {tuple(value.shape)}")
-        return value.reshape(())
-    if is_torch(value):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        if value.size != 1:
-            raise ClaimError(claim.id, f"must return scalars; {what} has shape {value.shape}")
-        value = value.reshape(())[()]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ClaimError(claim.id, f"must return numbers; {what} is {describe(value)}") from None
-
-
-def call_evaluator(claim: Claim, inputs: Mapping[str, Any], p: Any, mode: str = "numpy",
-                   *, prepared: bool = False) -> Any:
-    """Evaluate the claim in float64 (``mode="numpy"``) or on torch tensors (``mode="torch"``).
-
-    identity/inequality evaluators return ``(lhs, rhs)``, others a scalar. An exception
-    raised by the evaluator becomes :class:`ClaimError` ("claim X raised ValueError at
-    inputs {...}: ..."); a NaN result too. ``prepared=True``: inputs are already in
-    ``mode`` (torch leaves with gradients).
-    """
-    args = dict(inputs) if prepared else {k: to_mode(v, mode) for k, v in inputs.items()}
-    try:
-        # overflow/underflow are expected at extreme inputs: non-finite results are counted, NaN is an error
-        with np.errstate(all="ignore"):
-            out = invoke(claim.evaluate, args, p)
-    except ClaimError:
-        raise
-    except Exception as exc:
-        raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
-                         ) from exc
-    pair = claim.kind in ("identity", "inequality")
-    if pair:
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise ClaimError(claim.id, f"must return a pair (lhs, rhs); got {describe(out)}")
-        values = (_scalar_out(out[0], claim, "lhs", mode), _scalar_out(out[1], claim, "rhs", mode))
-    else:
-        values = (_scalar_out(out, claim, "the value", mode),)
-    for v in values:
-        fv = float(v.detach()) if is_torch(v) else v
-        if math.isnan(fv) and mode == "numpy":
-            raise ClaimError(claim.id, f"returned NaN at inputs {describe_inputs(inputs)}")
-    return values if pair else values[0]
-
-
-class _Adam:
-    """Plain Adam (Kingma & Ba 2015) on a dict of leaves: ``torch.optim`` would pull in
-    ``torch._dynamo`` (seconds of import time) for no benefit here."""
-
-    def __init__(self, lrs: dict, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-12):
-        self.lrs, self.b1, self.b2, self.eps = lrs, beta1, beta2, eps
-        self.m: dict = {}
-        self.v: dict = {}
-        self.t = 0
-
-    def step(self, leaves: dict) -> None:
-        self.t += 1
-        for k, leaf in leaves.items():
-            g = leaf.grad
-            m = self.m.get(k, torch.zeros_like(g)) * self.b1 + (1 - self.b1) * g
-            v = self.v.get(k, torch.zeros_like(g)) * self.b2 + (1 - self.b2) * g * g
-            self.m[k], self.v[k] = m, v
-            m_hat = m / (1 - self.b1 ** self.t)
-            v_hat = v / (1 - self.b2 ** self.t)
-            leaf.sub_(self.lrs[k] * m_hat / (torch.sqrt(v_hat) + self.eps))
 
 
 # --------------------------------------------------------------------------- state
@@ -285,7 +162,7 @@ class _Search:
     def _check_informative(self, inputs: dict, rhs: float) -> None:
         claim = self.claim
         try:
-            trivial = _scalar_out(invoke(claim.trivial, {k: to_mode(v, "numpy") for k, v in inputs.items()},
+            trivial = scalar_out(invoke(claim.trivial, {k: to_mode(v, "numpy") for k, v in inputs.items()},
                                          self.p), claim, "trivial", "numpy")
         except ClaimError:
             raise
@@ -480,7 +357,8 @@ class _Search:
                     for k in variables}
         leaves = {k: to_mode(jittered[k], "torch", requires_grad=True) for k in variables}
         consts = {k: to_mode(v, "torch") for k, v in start.items() if k not in variables}
-        adam = _Adam({k: 0.05 * max(spaces[k].scale, 1e-12) for k in variables})
+        lrs = {k: 0.05 * max(spaces[k].scale, 1e-12) for k in variables}
+        moments = {k: AdamMoments() for k in variables}
         check_every = max(1, steps // 8)
         for step in range(steps):
             if self.done():
@@ -502,7 +380,8 @@ class _Search:
             for leaf in leaves.values():
                 leaf.grad = torch.nan_to_num(leaf.grad, nan=0.0, posinf=0.0, neginf=0.0)
             with torch.no_grad():
-                adam.step(leaves)
+                for k, leaf in leaves.items():
+                    leaf.sub_(moments[k].step(leaf.grad, lrs[k]))
                 for k in variables:
                     leaves[k].copy_(spaces[k].project(leaves[k]))
             self.state.adversarial_steps += 1
@@ -565,7 +444,8 @@ def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
     return search.state
 
 
-def _evidence(ctx: JudgeContext, state: SearchState) -> dict:
+def search_evidence(ctx: JudgeContext, state: SearchState) -> dict:
+    """What a relation search measured, as evidence (plain JSON types)."""
     worst = state.worst[0] if state.worst else None
     evidence: dict[str, Any] = {
         "inputs_tried": state.total,
@@ -594,37 +474,3 @@ def _evidence(ctx: JudgeContext, state: SearchState) -> dict:
     if state.undecided:
         evidence["undecided_reason"] = state.undecided[0][0].reason
     return evidence
-
-
-def make_counterexample(ctx: JudgeContext, conf: Confirmation, inputs: Mapping[str, Any], note: str = ""
-                        ) -> Counterexample:
-    return Counterexample(inputs=export_inputs(inputs, ctx.spaces), lhs=conf.lhs, rhs=conf.rhs,
-                          margin=conf.margin, precision_digits=conf.precision_digits, params=dict(ctx.params),
-                          note=note, claim_id=ctx.claim.id, relation=ctx.claim.relation,
-                          origin=ctx.claim.origin)
-
-
-def judge_relation(ctx: JudgeContext, *, shrink: bool = True, quick: bool = False) -> KindOutcome:
-    """Judge an identity or inequality: search, confirm, shrink, and decide the verdict."""
-    state = search_relation(ctx, quick=quick)
-    evidence = _evidence(ctx, state)
-    if state.confirmed is not None:
-        conf, cand = state.confirmed
-        found_in = cand.phase
-        evidence["found_in_phase"] = found_in
-        cx = make_counterexample(ctx, conf, cand.inputs, note=f"found by the {found_in} search")
-        if shrink:
-            from .shrink import shrink_counterexample
-
-            cx, shrink_evidence = shrink_counterexample(ctx, cx)
-            evidence["shrink"] = shrink_evidence
-        return KindOutcome(Verdict.REFUTED, evidence, cx)
-    if state.undecided:
-        return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
-    if ctx.claim.trivial is not None and state.trivial_checked and state.informative == 0:
-        evidence["reason"] = ("the claimed bound is never tighter than the trivial bound on the "
-                              f"{state.trivial_checked} inputs tried")
-        return KindOutcome(Verdict.VACUOUS, evidence, None)
-    return KindOutcome(Verdict.HOLDS, evidence, None)
-
-

@@ -30,9 +30,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .claim import ClaimError
 from .confirm import confirm_relation, violation
-from .results import Budget, Counterexample, JudgeContext
+from .errors import ClaimError
+from .evaluation import call_evaluator
+from .results import Budget, Counterexample, JudgeContext, Verdict
+from .search import search_relation
 
 __all__ = ["shrink_counterexample", "shrink_refutation_sizes", "smaller_sizes"]
 
@@ -94,8 +96,6 @@ def _sub_context(ctx: JudgeContext, params, spaces, seed_key: tuple, deadline: f
 
 def _still_fails(ctx: JudgeContext, inputs: dict) -> Any:
     """The confirmation at ``inputs`` if it is still a confirmed violation, else None."""
-    from .search import call_evaluator
-
     claim = ctx.claim
     try:
         lhs, rhs = call_evaluator(claim, inputs, ctx.params)
@@ -112,10 +112,12 @@ def _still_fails(ctx: JudgeContext, inputs: dict) -> Any:
     return conf if conf.status == "violated" else None
 
 
+def _counterexample(ctx: JudgeContext, conf: Any, inputs: dict) -> Counterexample:
+    return ctx.counterexample(inputs, conf.lhs, conf.rhs, conf.margin, conf.precision_digits)
+
+
 def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counterexample, dict]:
     """Smaller sizes first, then simpler numbers; returns the shrunk counterexample and what was done."""
-    from .search import make_counterexample, search_relation
-
     deadline = _shrink_deadline(ctx)
     evidence: dict[str, Any] = {"params_from": dict(ctx.params), "size_tries": 0, "simplified_inputs": []}
     current_ctx = ctx
@@ -145,7 +147,7 @@ def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counte
             if state.confirmed is not None:
                 conf, cand = state.confirmed
                 current_ctx = sub
-                current_cx = make_counterexample(sub, conf, cand.inputs)
+                current_cx = _counterexample(sub, conf, cand.inputs)
                 changed = True
         if not changed or expired():
             break
@@ -172,7 +174,7 @@ def shrink_counterexample(ctx: JudgeContext, cx: Counterexample) -> tuple[Counte
         if not changed:
             break
     if conf_best is not None:
-        current_cx = make_counterexample(current_ctx, conf_best, inputs)
+        current_cx = _counterexample(current_ctx, conf_best, inputs)
 
     evidence["params_to"] = dict(current_ctx.params)
     notes = [cx.note] if cx.note else []
@@ -196,8 +198,6 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     still refutes, and ``evidence["size_shrink"]`` records what was tried.
     """
     import dataclasses
-
-    from .results import Verdict
 
     if outcome.verdict is not Verdict.REFUTED or outcome.counterexample is None:
         return outcome

@@ -27,7 +27,7 @@ figure                     evidence it reads                                    
                            dimension parameter ``d``/``h``/``M``, or
                            ``success_by_dimension`` ({d: fraction}, or rows
                            {"d", "fraction" | "fraction_reached"} as
-                           ``theorycheck.ufm.landscape_sweep`` gives them)
+                           ``theorycheck.ufm.landscape_row`` writes them)
 ``imbalance-angles``       ``imbalance_angles``: list of {"R" | "ratio",          all claims
                            "maj_maj", "min_min", "maj_min" [, "tau"]} (cosines;
                            also ``theorycheck.ufm.ImbalanceRow`` field names
@@ -491,7 +491,7 @@ def figure_ufm_success(claims: Sequence[Mapping[str, Any]]):
         sweep = ev.get("success_by_dimension")
         if isinstance(sweep, Mapping):
             pts = {float(k): _number(v) for k, v in sweep.items() if _number(k) is not None}
-        elif isinstance(sweep, list):  # rows as theorycheck.ufm.landscape_sweep writes them, or {"d", "fraction"}
+        elif isinstance(sweep, list):  # rows as theorycheck.ufm.landscape_row writes them, or {"d", "fraction"}
             pts = {_number(r.get("d")): _number(r.get("fraction", r.get("fraction_reached")))
                    for r in sweep if isinstance(r, Mapping)}
         else:

@@ -1,0 +1,107 @@
+"""The pasteable Python snippet of a counterexample: rebuild its inputs, evaluate the claim.
+
+One builder for every place that shows one (``Counterexample.to_python``, the Markdown
+and HTML reports, ``theorycheck check``). It works on the JSON form of a claim entry and
+its counterexample, so a saved run renders the same snippet as a live one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = ["counterexample_python"]
+
+
+def _py_number(value: Any) -> str:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("inf", "+inf", "infinity"):
+            return "np.inf"
+        if low in ("-inf", "-infinity"):
+            return "-np.inf"
+        if low == "nan":
+            return "np.nan"
+        return repr(value)
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value)  # shortest repr round-trips exactly: the pasted input is the found one
+    return repr(value)
+
+
+def _py_nested(value: Any, indent: int) -> str:
+    if isinstance(value, list):
+        if value and all(isinstance(v, list) for v in value):
+            pad = " " * (indent + 1)
+            inner = (",\n" + pad).join(_py_nested(v, indent + 1) for v in value)
+            return "[" + inner + "]"
+        return "[" + ", ".join(_py_number(v) for v in value) + "]"
+    return _py_number(value)
+
+
+def _py_value(value: Any, indent: int) -> str:
+    if isinstance(value, list):
+        # arrays come back from JSON as nested lists; ints stay ints (labels), floats floats
+        return "np.array(" + _py_nested(value, indent + len("np.array(")) + ")"
+    if isinstance(value, Mapping) and set(value) >= {"shape", "data"}:
+        return f"np.array({_py_nested(value['data'], indent + 9)}).reshape({tuple(value['shape'])!r})"
+    return _py_number(value)
+
+
+def _load_lines(claim: Mapping[str, Any]) -> list[str]:
+    """How the snippet gets hold of the claim object, most specific first."""
+    target = claim.get("target")
+    if target:
+        return ["from theorycheck.claims import load_claims", "", f"claim = load_claims({target!r})[0]"]
+    module, _, name = str(claim.get("origin") or "").partition(":")
+    if (module and name.isidentifier() and module != "__main__"
+            and not module.startswith(("theorycheck.", "theorycheck_user_"))
+            and all(part.isidentifier() for part in module.split("."))):
+        return [f"from {module} import {name} as claim", ""]
+    # registry.get imports the shipped claim modules on first use
+    return ["from theorycheck.engine.registry import get", "", f"claim = get({claim.get('id', '')!r})"]
+
+
+def counterexample_python(claim: Mapping[str, Any], counterexample: Mapping[str, Any] | None = None,
+                          *, dropped: str | None = None, pair: bool | None = None) -> str:
+    """Python source that rebuilds a counterexample's inputs and evaluates the claim on them.
+
+    Parameters
+    ----------
+    claim : mapping
+        The claim's entry in the results document (``id``, ``target``, ``origin``, ``params``, ``kind``).
+    counterexample : mapping, optional
+        The counterexample object (default: ``claim["counterexample"]``).
+    dropped : str, optional
+        The assumption dropped in an ablation (noted in a comment).
+    pair : bool, optional
+        Whether the evaluator returns ``(lhs, rhs)`` (the claim's kind says; the caller asks
+        it). None: when the claim entry names no kind and the counterexample has lhs and rhs.
+    """
+    cx = counterexample if counterexample is not None else claim.get("counterexample")
+    if not isinstance(cx, Mapping):
+        return ""
+    params = cx.get("params") if isinstance(cx.get("params"), Mapping) else claim.get("params") or {}
+    lines = ["import numpy as np", "from theorycheck.engine.confirm import mp_evaluate",
+             *_load_lines(claim)]
+    lines.append(f"p = claim.resolve_params({dict(params)!r})")
+    lines.append("inputs = {")
+    for name, value in (cx.get("inputs") or {}).items():
+        prefix = f"    {name!r}: "
+        lines.append(prefix + _py_value(value, len(prefix)) + ",")
+    lines.append("}")
+    if dropped:
+        lines.append(f"# found with the assumption {dropped!r} dropped")
+    digits = int(cx.get("precision_digits") or 60)
+    if pair is None:
+        pair = "lhs" in cx and "rhs" in cx and not claim.get("kind")
+    if pair:
+        lines.append("print(claim.evaluate(**inputs, p=p))  # (lhs, rhs) in float64")
+        lines.append(f"print(mp_evaluate(claim.evaluate, inputs, p, dps={digits}))  # the same in high precision")
+        lines.append(f"# report: lhs = {cx.get('lhs')}, rhs = {cx.get('rhs')}, margin = {cx.get('margin')}")
+    else:
+        lines.append("print(claim.evaluate(**inputs, p=p))  # objective value in float64")
+        lines.append(f"print(mp_evaluate(claim.evaluate, inputs, p, dps={digits}))  # the same in high precision")
+        lines.append(f"# report: value = {cx.get('lhs')}, claimed optimum = {cx.get('rhs')}, "
+                     f"margin = {cx.get('margin')}")
+    return "\n".join(lines)
