@@ -1291,8 +1291,29 @@ def _repair_invariant(point: _Invariant, constraint: str) -> _Invariant:
     return point
 
 
+class _TypedBoundResult:
+    """What the class-size-typed results share: the certified gap, N and the labels.
+
+    Subclasses are dataclasses with ``lower_bound``, ``upper_bound`` and ``class_types``
+    (pairs ``(k, n)``: k classes of n samples each).
+    """
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper_bound - lower_bound`` (same units as the bounds)."""
+        return self.upper_bound - self.lower_bound
+
+    @property
+    def N(self) -> int:
+        return int(sum(k * n for k, n in self.class_types))
+
+    def labels(self) -> np.ndarray:
+        """Labels matching :meth:`gram`: classes numbered type by type."""
+        return _labels_for_types(*zip(*self.class_types))[0]
+
+
 @dataclass(frozen=True, repr=False)
-class ReducedRelaxationResult:
+class ReducedRelaxationResult(_TypedBoundResult):
     """Certificate and class-level geometry from a symmetry-reduced relaxation.
 
     The optimal invariant ``G*`` is described by class-level scalars per *type* (a type is
@@ -1349,19 +1370,6 @@ class ReducedRelaxationResult:
     solve_time: float
     iterations: int | None
     _point: _Invariant = field(compare=False)
-
-    @property
-    def gap(self) -> float:
-        """Certified duality gap ``upper_bound - lower_bound``."""
-        return self.upper_bound - self.lower_bound
-
-    @property
-    def N(self) -> int:
-        return int(sum(k * n for k, n in self.class_types))
-
-    def labels(self) -> np.ndarray:
-        """Labels matching :meth:`gram`: classes numbered type by type."""
-        return _labels_for_types(*zip(*self.class_types))[0]
 
     def gram(self) -> np.ndarray:
         """The full (N, N) invariant ``G*`` (memory N^2: for moderate N)."""
@@ -2055,7 +2063,7 @@ def _point_geometry(point: _Invariant):
 
 
 @dataclass(frozen=True, repr=False)
-class BatchRelaxationResult:
+class BatchRelaxationResult(_TypedBoundResult):
     """Certified optimum of graf2021's batch-summed SC loss and its class-level geometry.
 
     Values are the **mean loss per batch** (the total divided by the number of batches,
@@ -2106,19 +2114,6 @@ class BatchRelaxationResult:
     solve_time: float
     n_rows: int
     _point: _Invariant = field(compare=False)
-
-    @property
-    def gap(self) -> float:
-        """Certified gap ``upper_bound - lower_bound`` (mean per batch)."""
-        return self.upper_bound - self.lower_bound
-
-    @property
-    def N(self) -> int:
-        return int(sum(k * n for k, n in self.class_types))
-
-    def labels(self) -> np.ndarray:
-        """Labels matching :meth:`gram`: classes numbered type by type."""
-        return _labels_for_types(*zip(*self.class_types))[0]
 
     def gram(self) -> np.ndarray:
         """The full (N, N) ``G*`` (diagonal rho^2; memory N^2: for moderate N)."""
