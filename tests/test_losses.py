@@ -108,7 +108,7 @@ def test_signatures_match_issue_2():
     sig = {name: str(inspect.signature(getattr(L, name))) for name in L.__all__ if name != "SCLossResult"}
     assert sig["cross_entropy"] == "(Z, W, y, l2=0.0)"
     assert sig["supcon"] == ("(Z, y, temperature=1.0, variant='out', reduction='mean', "
-                             "drop_anchors_without_positives=True, base_temperature=None)")
+                             "drop_anchors_without_positives=True, base_temperature=None, *, block_size=None)")
     assert sig["sc_loss"].startswith("(Z, y, b, batches='multiset'")
     assert sig["barlow_twins"].startswith("(z1, z2, lambd=0.0051")
     assert sig["vicreg"] == "(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=0.0001)"

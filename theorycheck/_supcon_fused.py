@@ -49,7 +49,10 @@ same number for every anchor, so the forward pass computes the gradient for g = 
 its tiles are in cache (one tile of logits, two more matmuls) and the backward only
 scales it: forward + backward cost one Gram matmul plus two gradient matmuls, the same
 as autograd through a bare ``Z @ Z.T``. For ``reduction="none"`` the backward recomputes
-the tiles with the actual g. The function is differentiable once (no double backward).
+the tiles with the actual g. When a second derivative is asked for (``create_graph=True``:
+Hessians, ``gradgradcheck``), the backward instead differentiates the composite torch
+expression (:func:`_composite_terms`, N x N buffers), so the result stays twice
+differentiable; the fused path serves every first-order use.
 
 Precision
 ---------
@@ -227,30 +230,53 @@ class _SupConTerms(torch.autograd.Function):
             terms = lse - (lse_pos - torch.log(safe))
         terms = torch.where(has_pos, terms, torch.zeros_like(terms))
         ctx.params = (tau, variant, block, n_classes)
-        ctx.input_dtype = Z.dtype
         ctx.precomputed = precompute
-        if precompute:
-            ctx.save_for_backward(grad)
-        elif need_grad:
-            ctx.save_for_backward(Z, labels, counts)
+        if need_grad:
+            # Z is kept for a second derivative and for the recomputing backward; holding a
+            # reference costs at most N x d (not N x N)
+            ctx.save_for_backward(Z, labels, counts, *([grad] if precompute else []))
         return terms.to(Z.dtype)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, g):
         tau, variant, block, n_classes = ctx.params
+        Z, labels, counts, *pre = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # create_graph=True (Hessians, gradgradcheck): the gradient must itself be
+            # differentiable, so it is taken through the composite torch expression, whose
+            # N x N buffers are acceptable at the sizes second derivatives are formed for.
+            with torch.enable_grad():
+                terms = _composite_terms(Z, labels, counts, tau, variant)
+                (grad,) = torch.autograd.grad(terms, Z, grad_outputs=g, create_graph=True)
+            return grad, None, None, None, None, None, None, None, None
+        acc = accumulation_dtype(Z.dtype)
         if ctx.precomputed:
-            (grad,) = ctx.saved_tensors
             # the caller summed the terms (times a constant): g is that constant everywhere
-            out = grad * g[:1].to(grad.dtype)[:, None]
-            dtype_out = ctx.input_dtype
+            out = pre[0] * g[:1].to(acc)[:, None]
         else:
-            Z, labels, counts = ctx.saved_tensors
-            acc = accumulation_dtype(Z.dtype)
             g_pos = torch.where(counts > 0, g.to(acc), torch.zeros((), dtype=acc, device=g.device))
             out = _full_grad((Z, labels, counts, tau, variant, block, n_classes), g_pos)
-            dtype_out = Z.dtype
-        return out.to(dtype_out), None, None, None, None, None, None, None, None
+        return out.to(Z.dtype), None, None, None, None, None, None, None, None
+
+
+def _composite_terms(Z, labels, counts, tau: float, variant: str):
+    """The per-anchor terms as plain differentiable torch operations on full N x N matrices."""
+    N = Z.shape[0]
+    S = (Z / tau) @ Z.T
+    acc = accumulation_dtype(Z.dtype)
+    S = S.to(acc)
+    eye = torch.eye(N, dtype=torch.bool, device=Z.device)
+    lse = torch.logsumexp(S.masked_fill(eye, float("-inf")), dim=1)
+    pos = (labels[:, None] == labels[None, :]) & ~eye
+    has_pos = counts > 0
+    safe = counts.clamp(min=1).to(acc)
+    if variant == "out":
+        attract = S.masked_fill(~pos, 0.0).sum(dim=1) / safe
+    else:
+        # rows without positives keep every entry: a row of -inf would give NaN gradients
+        usable = pos | ~has_pos[:, None]
+        attract = torch.logsumexp(S.masked_fill(~usable, float("-inf")), dim=1) - torch.log(safe)
+    return torch.where(has_pos, lse - attract, torch.zeros_like(lse)).to(Z.dtype)
 
 
 def supcon_terms(Z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor, temperature: float, variant: str,
@@ -277,7 +303,8 @@ def supcon_terms(Z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor, te
     Returns
     -------
     torch.Tensor, shape (N,)
-        The terms (0 for anchors without positives), in Z's dtype, differentiable once.
+        The terms (0 for anchors without positives), in Z's dtype; differentiable twice
+        (second derivatives go through the composite expression, see the module docstring).
     """
     N = Z.shape[0]
     block = block_size if block_size is not None else auto_block_size(N, Z.device, Z.dtype, variant)

@@ -434,8 +434,8 @@ def supcon(
     go through a fused :class:`torch.autograd.Function` with a hand-derived backward
     (:mod:`theorycheck._supcon_fused`, where the gradient is derived): the result stays in
     the tensor's dtype and on its device (float16/bfloat16 accumulate the log-sum-exp in
-    float32), memory is O(N x block_size) instead of several N x N buffers, and the result
-    is differentiable once (no double backward). Against the composite float64 computation
+    float32), memory is O(N x block_size) instead of several N x N buffers; second
+    derivatives (``create_graph=True``) fall back to the composite N x N expression. Against the composite float64 computation
     of the same values: float64 agrees to about 1e-13 relative; float32 to a few
     float32 ulps of the largest logit magnitude, ``|error| <= 1e-5 * max(1, max|s_ij|)``
     per term (tested), bfloat16/float16 to their own resolution (about 1e-2 relative).
