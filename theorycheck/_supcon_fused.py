@@ -190,7 +190,7 @@ def _out_attraction_grad(Z_acc, labels, n_classes: int, safe_counts, others, g, 
     v = (g / safe_counts)[:, None]
     T = torch.zeros(n_classes, Z_acc.shape[1], dtype=Z_acc.dtype, device=Z_acc.device)
     T.index_add_(0, labels, v * Z_acc)
-    return (v * others + T[labels] - v * Z_acc) / tau
+    return (v * (others - Z_acc) + T[labels]) / tau
 
 
 def _full_grad(ctx_like, g_pos):
