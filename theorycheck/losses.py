@@ -4,7 +4,9 @@ Every loss here accepts numpy arrays, torch tensors (autograd is kept, the resul
 on the input's device) and numpy ``object`` arrays of ``mpmath.mpf`` (the engine
 re-evaluates counterexamples at 50+ significant digits through these very functions).
 Inputs are validated once, at the boundary (:mod:`theorycheck._validation`); float32 and
-integer inputs are computed in float64. Every exponential goes through a log-sum-exp, so a
+integer inputs are computed in float64, except torch tensors given to :func:`supcon` and
+:func:`nt_xent`, which keep their floating dtype (fused row-blocked computation,
+:mod:`theorycheck._supcon_fused`). Every exponential goes through a log-sum-exp, so a
 sphere of radius 100 (temperature 1e-4) gives finite, correct values. Masks (self,
 positives) are applied by replacing entries with ``-inf`` *before* a log-sum-exp or by
 selecting with ``where`` -- never by multiplying with 0, which would turn ``inf`` into NaN.
