@@ -25,7 +25,9 @@ def main() -> int:
         results.append(symbolic.prove_doubly_normalized(M, N, general=n == 0))
     for n, (M, N) in enumerate(symbolic.proof_sizes("doubly_normalized")):
         results.append(symbolic.prove_doubly_normalized(M, N, normalization="stochastic", general=n == 0))
-    return symbolic.print_proof_report(results)
+    text, code = symbolic.proof_report(results)
+    print(text)
+    return code
 
 
 if __name__ == "__main__":

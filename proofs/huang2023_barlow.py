@@ -20,7 +20,9 @@ def main() -> int:
         symbolic.prove_barlow_decomposition(d, general=n == 0)
         for n, (d,) in enumerate(symbolic.proof_sizes("barlow"))
     ]
-    return symbolic.print_proof_report(results)
+    text, code = symbolic.proof_report(results)
+    print(text)
+    return code
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ def main() -> int:
     results += [
         symbolic.prove_infonce_decomposition(d, unit_norm=False, general=n == 0) for n, (d,) in enumerate(sizes)
     ]
-    return symbolic.print_proof_report(results)
+    text, code = symbolic.proof_report(results)
+    print(text)
+    return code
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ contrastive optima, the unconstrained-features landscape and self-supervised
 losses; train encoders and measure how close they get to the theory.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
-from ._validation import InvalidArgumentError, InvalidArgumentTypeError  # noqa: E402
+from ._validation import InvalidArgumentError, InvalidArgumentTypeError, MissingDependencyError  # noqa: E402
 from . import strategies  # noqa: E402
 from .engine import Assumption, Budget, Claim, Param, Verdict, claim, judge  # noqa: E402
 
@@ -15,6 +15,7 @@ __all__ = [
     "__version__",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
+    "MissingDependencyError",
     "Assumption",
     "Budget",
     "Claim",

@@ -23,6 +23,8 @@ import numpy as np
 __all__ = [
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
+    "MissingDependencyError",
+    "require_module",
     "fail",
     "fail_type",
     "describe",
@@ -52,6 +54,26 @@ class InvalidArgumentError(ValueError):
 
 class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
     """The argument has the wrong type (also a ``TypeError``)."""
+
+
+class MissingDependencyError(ImportError):
+    """An optional dependency that a feature needs is not installed; says which extra brings it."""
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{purpose} needs {package}, which is not installed; "
+                         f"install it with: pip install 'theorycheck[{extra}]'")
+
+
+def require_module(module: str, package: str, extra: str, purpose: str) -> Any:
+    """Import an optional dependency, or raise :class:`MissingDependencyError` naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(package, extra, purpose) from exc
 
 
 def fail(param: str, caller: str, constraint: str, value: Any) -> InvalidArgumentError:

@@ -17,28 +17,22 @@ True
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Union
 
+from ._bibtex import escape_name, escape_pages, escape_text, escape_verbatim
 from ._validation import fail, fail_type
 
 __all__ = ["Reference", "REFERENCES", "get", "resolve", "bibtex", "keys_of"]
 
 
-def _balanced_braces(value: str) -> bool:
-    depth = 0
-    for ch in value:
-        depth += (ch == "{") - (ch == "}")
-        if depth < 0:  # "} {" has as many of each, in an order that closes the field early
-            return False
-    return depth == 0
-
-
-def _escape_bibtex(value: str) -> str:
-    # BibTeX values are written in braces, and BibTeX matches every brace (a backslash does
-    # not escape one), so a value whose braces do not nest loses them.
-    return value if _balanced_braces(value) else value.replace("{", "").replace("}", "")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+/-]*")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+#: Fields read verbatim by biblatex and the url package (not LaTeX): only the characters
+#: that would break the entry are encoded in them.
+_VERBATIM_FIELDS = ("url", "doi", "eprint")
 
 
 @dataclass(frozen=True)
@@ -85,19 +79,29 @@ class Reference:
 
     def __post_init__(self) -> None:
         caller = "Reference"
-        if not isinstance(self.key, str) or not self.key or any(c.isspace() or c in "{},\"" for c in self.key):
-            raise fail("key", caller, "a non-empty citation key without spaces, braces or commas", self.key)
-        if isinstance(self.authors, str) or not all(isinstance(a, str) and a for a in self.authors):
+        # the characters every BibTeX reader accepts in a key (bibtex, biber, bibtexparser, pybtex)
+        if not isinstance(self.key, str) or not _KEY.fullmatch(self.key):
+            raise fail("key", caller, "a citation key of letters, digits and _ : . + / - (starting with a "
+                       "letter or digit)", self.key)
+        if isinstance(self.authors, (str, bytes)) or not self.authors or not all(
+                isinstance(a, str) and a.strip() for a in self.authors):
             raise fail_type("authors", caller, "a tuple of author names", self.authors)
         object.__setattr__(self, "authors", tuple(self.authors))
-        if not isinstance(self.title, str) or not self.title:
+        if not isinstance(self.title, str) or not self.title.strip():
             raise fail("title", caller, "a non-empty string", self.title)
         if isinstance(self.year, bool) or not isinstance(self.year, int):
             raise fail_type("year", caller, "an integer year", self.year)
         if self.entry_type not in ("inproceedings", "article", "misc", "book", "techreport"):
             raise fail("entry_type", caller,
                        "one of 'inproceedings', 'article', 'misc', 'book', 'techreport'", self.entry_type)
-        object.__setattr__(self, "bibtex_fields", tuple((str(k), str(v)) for k, v in self.bibtex_fields))
+        if not isinstance(self.venue, str):
+            raise fail_type("venue", caller, "a string", self.venue)
+        fields = tuple((str(k), str(v)) for k, v in self.bibtex_fields)
+        for name, _ in fields:
+            if not _FIELD_NAME.fullmatch(name):
+                raise fail("bibtex_fields", caller, "(name, value) pairs with BibTeX field names "
+                           "(letters, digits, _ and -)", name)
+        object.__setattr__(self, "bibtex_fields", fields)
 
     @property
     def short(self) -> str:
@@ -122,24 +126,34 @@ class Reference:
         return " ".join(parts)
 
     def bibtex(self) -> str:
-        """The BibTeX entry, keyed by :attr:`key`."""
+        """The BibTeX entry, keyed by :attr:`key`.
+
+        Every field is plain text written through the escaping layer
+        (:mod:`theorycheck._bibtex`): LaTeX specials and non-ASCII characters become
+        commands, literal braces become ``\\textbraceleft``/``\\textbraceright`` so the
+        entry parses whatever the text holds, and ``url``/``doi``/``eprint`` stay verbatim.
+        """
         venue_field = "journal" if self.entry_type == "article" else (
             "booktitle" if self.entry_type == "inproceedings" else "howpublished")
         fields: list[tuple[str, str]] = [
-            # each name and the title on its own: "a}" and "{b" must not pair up across them
-            ("author", " and ".join(_escape_bibtex(name) for name in self.authors)),
-            ("title", "{" + _escape_bibtex(self.title) + "}"),  # double braces keep the capitalisation
-            (venue_field, self.venue),
-            ("year", str(self.year)),
+            ("author", " and ".join(escape_name(name) for name in self.authors)),
+            # double braces keep the title's capitalisation in every bibliography style
+            ("title", "{" + escape_text(self.title) + "}"),
         ]
-        fields.extend(self.bibtex_fields)
+        if self.venue:
+            fields.append((venue_field, escape_text(self.venue)))
+        fields.append(("year", str(self.year)))
+        for name, value in self.bibtex_fields:
+            escape = (escape_verbatim if name.lower() in _VERBATIM_FIELDS else
+                      escape_pages if name.lower() == "pages" else escape_text)
+            fields.append((name, escape(value)))
         if self.arxiv:
-            fields.extend([("eprint", self.arxiv), ("archivePrefix", "arXiv")])
+            fields.extend([("eprint", escape_verbatim(self.arxiv)), ("archivePrefix", "arXiv")])
         if self.doi:
-            fields.append(("doi", self.doi))
+            fields.append(("doi", escape_verbatim(self.doi)))
         if self.url:
-            fields.append(("url", self.url))
-        body = ",\n".join(f"  {name} = {{{_escape_bibtex(value)}}}" for name, value in fields)
+            fields.append(("url", escape_verbatim(self.url)))
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
         return f"@{self.entry_type}{{{self.key},\n{body}\n}}"
 
     def to_dict(self) -> dict:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shlex
 import sys
@@ -25,10 +26,15 @@ import traceback
 from typing import Any, Sequence
 
 from . import __version__
-from ._validation import InvalidArgumentError, fail
+from ._validation import InvalidArgumentError, MissingDependencyError, fail
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "EXIT_INCONCLUSIVE",
            "EXIT_INTERNAL"]
+
+logger = logging.getLogger("theorycheck.cli")
+
+#: ``--print-completion`` shells (those shtab writes scripts for)
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
 
 EXIT_OK = 0
 EXIT_REFUTED = 1
@@ -69,9 +75,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ablate", action="store_true",
                        help="also judge each assumption dropped in turn")
     group.add_argument("--json", dest="json_path", default=None, metavar="PATH",
-                       help="write the JSON results document (docs/json-schema.md) to PATH")
+                       help="write the JSON results document (docs/json-schema.md) to PATH; '-' for "
+                            "stdout (the table then goes to stderr)")
     group.add_argument("--report", dest="report_path", default=None, metavar="PATH",
-                       help="write the report to PATH: self-contained HTML with figures for .html, Markdown otherwise")
+                       help="write the report to PATH: self-contained HTML with figures for .html, Markdown "
+                            "otherwise; '-' for Markdown on stdout")
 
 
 def _load_shipped() -> Exception | None:
@@ -97,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"theorycheck {__version__}")
+    _add_verbosity(parser, top=True)
+    parser.add_argument("--print-completion", choices=COMPLETION_SHELLS, default=None, metavar="SHELL",
+                        help="print a shell completion script for SHELL (bash, zsh or tcsh) and exit; "
+                             "needs the shtab package (docs/cli.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p_list = sub.add_parser("list", help="list every registered claim",
@@ -166,12 +178,37 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_report.add_argument("results", metavar="RESULTS.json")
     p_report.add_argument("-o", "--output", default=None, metavar="PATH",
-                          help="write the report to PATH: HTML for .html/.htm, Markdown otherwise "
-                               "(default: print Markdown)")
+                          help="write the report to PATH: HTML for .html/.htm, Markdown otherwise; "
+                               "'-' or no -o: to stdout")
     p_report.add_argument("--format", dest="report_format", default=None, choices=("md", "html"),
                           help="md or html (default: from the extension of -o, else md)")
     add_empirical_commands(sub)  # `train` and `random-labels` (theorycheck.empirical.cli)
+    for child in _subparsers(parser):  # `theorycheck check f.py -q` as well as `theorycheck -q check f.py`
+        _add_verbosity(child, top=False)
     return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # A sub-command's copy leaves the value alone unless given (SUPPRESS), so the flag
+    # works before or after the command name.
+    default: Any = 0 if top else argparse.SUPPRESS
+    group = parser.add_argument_group("output") if not top else parser
+    group.add_argument("-q", "--quiet", action="count", default=default,
+                       help="print only errors and the machine-readable output asked for (no table, "
+                            "no progress bar)")
+    group.add_argument("-v", "--verbose", action="count", default=default,
+                       help="log what theorycheck does on stderr (-vv: debug details)")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every sub-command parser below ``parser`` (verify's families included)."""
+    out = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                out.append(child)
+                out.extend(_subparsers(child))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -216,6 +253,11 @@ def _budget_args(budget: Any, given: argparse.Namespace) -> list[str]:
     if given.examples is not None:
         out += ["--examples", str(budget.examples)]
     return out
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """The progress bar: off with -q, else the default (on a terminal only)."""
+    return False if args.quiet else None
 
 
 def _parse_param_assignments(items: Sequence[str]) -> dict[str, str]:
@@ -308,12 +350,23 @@ def _print_counterexamples(doc: dict, stream) -> None:
             print(counterexample_python(claim, cx), file=stream)
 
 
+def _check_stdout_targets(args: argparse.Namespace) -> None:
+    """At most one output may be '-' (stdout): two documents on one stream parse as neither."""
+    dashes = [flag for flag, value in (("--json", getattr(args, "json_path", None)),
+                                       ("--report", getattr(args, "report_path", None))) if value == "-"]
+    if len(dashes) > 1:
+        raise fail(dashes[1], "theorycheck", f"a file path ({dashes[0]} already writes to stdout '-')", "-")
+
+
 def _finish(results: Any, args: argparse.Namespace) -> int:
-    from .report.json_report import _encode_floats, write_json
-    from .report.markdown import write_markdown
+    from .report.json_report import _encode_floats, to_json, write_json
+    from .report.markdown import render_markdown, write_markdown
 
     doc = _encode_floats(results.to_dict())
-    out = sys.stdout
+    to_stdout = "-" in (args.json_path, args.report_path)
+    # stdout carries the machine-readable output when one is written there; the human
+    # table then goes to stderr (or nowhere with -q), so `--json - | jq` always parses
+    out = None if args.quiet else (sys.stderr if to_stdout else sys.stdout)
     # files first: a reader that stops early (`| head`) must not cost the reports
     written = []
     if getattr(args, "out", None):  # verify all: the report folder
@@ -323,15 +376,30 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
         written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
                                                             ("HTML", "html"), ("BibTeX", "bibtex"),
                                                             ("figures", "figures")) if role in paths]
-    if args.json_path:
+    if args.json_path and args.json_path != "-":
         written.append(("JSON", write_json(doc, args.json_path)))
-    if args.report_path:
+    if args.report_path and args.report_path != "-":
         if str(args.report_path).lower().endswith((".html", ".htm")):  # with its figures embedded
             from .report.html import write_html
 
             written.append(("report", write_html(doc, args.report_path)))
         else:
             written.append(("report", write_markdown(doc, args.report_path)))
+    for what, path in written:
+        logger.info("wrote %s: %s", what, path)
+    if out is not None:
+        _print_summary(doc, args, written, out)
+    if args.json_path == "-":
+        sys.stdout.write(to_json(doc))
+        sys.stdout.flush()
+    elif args.report_path == "-":
+        sys.stdout.write(render_markdown(doc))
+        sys.stdout.flush()
+    return results.exit_code()
+
+
+def _print_summary(doc: dict, args: argparse.Namespace, written: list, out) -> None:
+    """The human part: the table, refuted claims and the files written."""
     _print_table(doc, out)
     if getattr(args, "out", None):
         # verify all: one line per refuted claim; the pasteable counterexamples are in the report
@@ -357,7 +425,6 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
         print("", file=out)
         for what, path in written:
             print(f"{what}: {path}", file=out)
-    return results.exit_code()
 
 
 # --------------------------------------------------------------------------------------
@@ -405,6 +472,7 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .claims import load_claims, load_module, parse_target
     from .engine.families import Check, run_checks
 
+    _check_stdout_targets(args)
     seed = _parse_int(args.seed, "--seed", min_value=0)
     budget = _budget(args)
     assignments = _parse_param_assignments(args.param)
@@ -437,7 +505,8 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
         cmd += ["--seed", str(seed)] + _budget_args(budget, args)
         checks.append(Check(claim=c, params=params, reproduce=shlex.join(cmd),
                             target=None if target == c.id else target))
-    results = run_checks(checks, budget=budget, seed=seed, ablate=args.ablate,
+    logger.info("judging %d claim(s) from %s (seed %d)", len(checks), args.target, seed)
+    results = run_checks(checks, budget=budget, seed=seed, ablate=args.ablate, progress=_progress(args),
                          command="theorycheck " + shlex.join(argv))
     return _finish(results, args)
 
@@ -450,6 +519,7 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
     if args.family is None:
         names = ", ".join(f.name for f in all_families()) or "none registered yet"
         raise _UsageError(f"theorycheck verify: error: name a family to verify ({names}; or 'all')")
+    _check_stdout_targets(args)
     seed = _parse_int(args.seed, "--seed", min_value=0)
     budget = _budget(args)
     command = "theorycheck " + shlex.join(argv)
@@ -457,15 +527,19 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
         from .engine.families import run_all
 
         if not all_families():
-            print("no claim families are registered", file=sys.stderr)
+            logger.warning("no claim families are registered")
             return EXIT_OK
+        logger.info("verifying every family (seed %d), report folder %s", seed, args.out)
         results = run_all({"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None
-                          else None, seed=seed, ablate=args.ablate, empirical=args.empirical, command=command)
+                          else None, seed=seed, ablate=args.ablate, empirical=args.empirical,
+                          progress=_progress(args), command=command)
         return _finish(results, args)
     family = get_family(args.family)
     options = {p.name: getattr(args, f"opt_{p.name}") for p in family.params
                if getattr(args, f"opt_{p.name}", None) is not None}
-    results = run_family(family.name, options, budget=budget, seed=seed, ablate=args.ablate, command=command)
+    logger.info("verifying family %s with options %s (seed %d)", family.name, options or "(defaults)", seed)
+    results = run_family(family.name, options, budget=budget, seed=seed, ablate=args.ablate,
+                         progress=_progress(args), command=command)
     return _finish(results, args)
 
 
@@ -473,27 +547,63 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report.json_report import read_json
     from .report.markdown import render_markdown
 
+    to_stdout = args.output in (None, "-")
     fmt = args.report_format
     if fmt is None:
-        fmt = "html" if args.output and args.output.lower().endswith((".html", ".htm")) else "md"
-    if args.output and os.path.isdir(args.output):
+        fmt = "html" if not to_stdout and args.output.lower().endswith((".html", ".htm")) else "md"
+    if not to_stdout and os.path.isdir(args.output):
         raise fail("-o", "theorycheck report", "a file path (it is a folder)", args.output)
     doc = read_json(args.results)
+    logger.info("read %s (%d claims), rendering %s", args.results, len(doc["claims"]), fmt)
     if fmt == "html":
         from .report.html import render_html
 
         text = render_html(doc)
     else:
         text = render_markdown(doc)
-    if args.output:
-        folder = os.path.dirname(os.path.abspath(args.output))
-        os.makedirs(folder, exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        print(f"report: {args.output}")
-    else:
+    if to_stdout:
         sys.stdout.write(text)
+        return EXIT_OK
+    folder = os.path.dirname(os.path.abspath(args.output))
+    os.makedirs(folder, exist_ok=True)
+    with open(args.output, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    if not args.quiet:
+        print(f"report: {args.output}")
     return EXIT_OK
+
+
+def _print_completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    """Print shtab's completion script for ``shell``; shtab is optional (a clear error without it)."""
+    try:
+        import shtab
+    except ImportError:
+        raise fail("--print-completion", "theorycheck",
+                   "used with the optional package shtab installed (pip install shtab, or "
+                   "pip install 'theorycheck[completion]')", shell) from None
+    # file and folder arguments complete as paths; everything else from the parser's choices
+    paths = {"target": shtab.FILE, "results": shtab.FILE, "json_path": shtab.FILE, "report_path": shtab.FILE,
+             "output": shtab.FILE, "out": shtab.DIRECTORY}
+    for p in [parser] + _subparsers(parser):
+        for action in p._actions:
+            if action.dest in paths:
+                action.complete = paths[action.dest]  # type: ignore[attr-defined]
+    sys.stdout.write(shtab.complete(parser, shell=shell))
+    return EXIT_OK
+
+
+def _configure_logging(args: argparse.Namespace) -> logging.Handler:
+    """Route the ``theorycheck`` loggers to stderr at the level -q / -v ask for."""
+    quiet, verbose = getattr(args, "quiet", 0) or 0, getattr(args, "verbose", 0) or 0
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else
+                                         logging.INFO if verbose == 1 else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s" if verbose >= 2
+                                           else "theorycheck: %(message)s"))
+    root = logging.getLogger("theorycheck")
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
 
 
 # --------------------------------------------------------------------------------------
@@ -502,6 +612,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def _dispatch(args: argparse.Namespace, argv: Sequence[str], load_error: Exception | None) -> int:
+    if args.command == "list":
+        return _cmd_list(args, load_error)
+    if args.command == "check":
+        return _cmd_check(args, argv)
+    if args.command == "verify":
+        return _cmd_verify(args, argv, load_error)
+    if args.command == "report":
+        return _cmd_report(args)
+    if getattr(args, "empirical_handler", None) is not None:
+        return args.empirical_handler(args)
+    raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -517,24 +641,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help / --version print and exit 0
             return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_USAGE
+        if args.quiet and args.verbose:
+            raise _UsageError("theorycheck: error: -q/--quiet and -v/--verbose contradict each other")
+        if args.print_completion:
+            return _print_completion(parser, args.print_completion)
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
-        if args.command == "list":
-            return _cmd_list(args, load_error)
-        if args.command == "check":
-            return _cmd_check(args, argv)
-        if args.command == "verify":
-            return _cmd_verify(args, argv, load_error)
-        if args.command == "report":
-            return _cmd_report(args)
-        if getattr(args, "empirical_handler", None) is not None:
-            return args.empirical_handler(args)
-        raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
+        handler = _configure_logging(args)
+        try:
+            return _dispatch(args, argv, load_error)
+        finally:
+            logging.getLogger("theorycheck").removeHandler(handler)
     except _UsageError as exc:
         print(_one_line(exc), file=sys.stderr)
         return EXIT_USAGE
-    except InvalidArgumentError as exc:
+    except (InvalidArgumentError, MissingDependencyError) as exc:
         print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

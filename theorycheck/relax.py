@@ -1445,7 +1445,9 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     layout = _TypeLayout(T, karr)
     multi = np.array(layout.multi, dtype=np.int64)
     within = cp.Variable(T)
-    same = cp.Variable(len(layout.multi))  # only types with >= 2 classes have this entry
+    # only types with >= 2 classes have this entry; no variable at all when none has
+    # (cvxpy before 1.7 rejects a variable of shape (0,))
+    same = cp.Variable(len(layout.multi)) if layout.multi else None
     cross = cp.Variable((T, T), symmetric=True)
     lse = cp.Variable(T)
     diag = np.ones(T) if constraint == "sphere" else cp.Variable(T)

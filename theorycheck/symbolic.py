@@ -84,7 +84,7 @@ __all__ = [
     "prove_all",
     "proof_sizes",
     "summarize",
-    "print_proof_report",
+    "proof_report",
 ]
 
 PROVED = "proved"
@@ -1645,15 +1645,15 @@ def prove_all(limits: Mapping[str, int] | None = None, *, general: bool = True) 
     return results
 
 
-def print_proof_report(results: Iterable[ProofResult]) -> int:
-    """Print every proof, then the :func:`summarize` line; the proof script's exit code (0 iff ok)."""
+def proof_report(results: Iterable[ProofResult]) -> tuple[str, int]:
+    """The text a proof script prints (every proof, a blank line after each, then the
+    :func:`summarize` line) and its exit code (0 iff ok).
+
+    The library prints nothing itself; the scripts in ``proofs/`` print the text.
+    """
     results = list(results)
-    for result in results:
-        print(result)
-        print()
     line, ok = summarize(results)
-    print(line)
-    return 0 if ok else 1
+    return "".join(f"{result}\n\n" for result in results) + line, 0 if ok else 1
 
 
 def summarize(results: Iterable[ProofResult]) -> tuple[str, bool]:

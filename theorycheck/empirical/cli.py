@@ -147,10 +147,11 @@ def run_train(args: argparse.Namespace) -> int:
                          weight_radius=args.weight_radius, unconstrained=args.unconstrained, augment=args.augment,
                          balance=args.balance, max_samples=args.max_samples, device=args.device, amp=args.amp,
                          seed=args.seed, threads=args.threads, eval_every=args.eval_every, out=out,
-                         figures=not args.no_figures, progress=args.progress)
+                         figures=not args.no_figures,
+                         progress=False if getattr(args, "quiet", 0) else args.progress)
     result = train(config)
-    if not result.history:
-        return 0  # a non-zero rank of a torchrun launch: rank 0 measures, writes and prints
+    if not result.history or getattr(args, "quiet", 0):
+        return 0  # a non-zero rank of a torchrun launch (rank 0 measures, writes and prints), or -q
     final = result.final
     rows = [("iterations", result.iterations), ("device", result.device), ("seconds", round(result.seconds, 2)),
             ("samples N / classes K / dim h", f"{final.get('n')} / {final.get('num_classes')} / {final.get('dim')}"),
@@ -209,31 +210,37 @@ def run_random_labels_command(args: argparse.Namespace) -> int:
     if args.threads is not None:
         overrides["threads"] = args.threads
 
+    quiet = bool(getattr(args, "quiet", 0))
+
+    def say(*items: Any, **kwargs: Any) -> None:  # the command's output, silenced by -q
+        if not quiet:
+            print(*items, **kwargs)
+
     def show(row: dict) -> None:
         it = "not fitted" if row["iterations"] is None else f"{row['iterations']} iterations"
-        print(f"  {row['loss']:<7} p = {row['fraction']:<5g} seed {row['seed']}: {it} "
+        say(f"  {row['loss']:<7} p = {row['fraction']:<5g} seed {row['seed']}: {it} "
               f"({row['seconds']:.1f} s)", flush=True)
 
-    print(f"theorycheck random-labels: {', '.join(losses)} on {args.data}")
+    say(f"theorycheck random-labels: {', '.join(losses)} on {args.data}")
     result = run_random_labels(data=args.data, fractions=fractions, losses=losses, seeds=tuple(range(seeds)),
                                check_every=args.check_every, max_iterations=args.max_iterations,
                                max_samples=args.max_samples, batch_size=args.batch_size, model=args.model,
                                out=args.out, on_row=show, **overrides)
-    print("fits (T = T0 + c p^alpha; 95% profile interval for alpha):")
+    say("fits (T = T0 + c p^alpha; 95% profile interval for alpha):")
     for loss, fit in result.fits.items():
         power, linear = fit.get("power"), fit.get("linear")
         if power is None:
-            print(f"  {loss}: no fit ({fit.get('error')})")
+            say(f"  {loss}: no fit ({fit.get('error')})")
             continue
         ci = power.get("alpha_ci")
         ci_text = "n/a (too few points)" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-        print(f"  {loss}: alpha = {power['alpha']:.3f} {ci_text}; linear slope = {linear['slope']:.1f} "
+        say(f"  {loss}: alpha = {power['alpha']:.3f} {ci_text}; linear slope = {linear['slope']:.1f} "
               f"iterations per unit p, R^2 = {linear['r2']:.3f}")
     verdict = result.verdict
-    print(f"verdict: {verdict['verdict']} -- {verdict['reason']}")
-    print(f"limits: {result.limits}")
+    say(f"verdict: {verdict['verdict']} -- {verdict['reason']}")
+    say(f"limits: {result.limits}")
     for name, path in result.files.items():
-        print(f"  {name}: {path}")
+        say(f"  {name}: {path}")
     return _EXIT.get(verdict["verdict"], 3)
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real, fail, fail_type
+from .._validation import check_int, check_real, fail, fail_type, require_module
 
 try:
     import torch
@@ -221,10 +221,15 @@ def load_dataset(spec: str, *, seed: int = 0, as_images: bool = False, balance: 
 
 
 def load_digits(*, as_images: bool = False) -> DataSet:
-    """scikit-learn's bundled digits (no download): 1797 samples, 10 classes, pixels in [0, 1]."""
-    from sklearn.datasets import load_digits as _sk_load_digits
+    """scikit-learn's bundled digits (no download): 1797 samples, 10 classes, pixels in [0, 1].
 
-    bunch = _sk_load_digits()
+    scikit-learn is optional (``pip install 'theorycheck[digits]'``, also in ``[dev]``): it
+    is 50+ MB and only this loader needs it. Without it this raises
+    :class:`theorycheck.MissingDependencyError` naming the extra.
+    """
+    datasets = require_module("sklearn.datasets", "scikit-learn", "digits",
+                              "the digits data set (scikit-learn's bundled copy)")
+    bunch = datasets.load_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     if as_images:
         x = x.reshape(-1, 1, 8, 8)

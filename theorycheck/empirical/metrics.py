@@ -7,8 +7,9 @@ features live on, so a whole CIFAR training set is summarised without keeping it
 N x h feature matrix.
 
 :class:`GeometryTracker` (one pass) keeps, per class k, the count n_k, the sum of the
-features s_k and the sum of the unit-normalised features u_k, plus the total second
-moment T = sum_n z_n z_n^T (h x h), the largest norm, and for a classifier W the
+features s_k and the sum of the unit-normalised features u_k, plus the pooled within-class
+scatter S = sum_n (z_n - mu_{y_n})(z_n - mu_{y_n})^T (h x h, merged batch by batch with Chan
+et al.'s pairwise update so that it never cancels), the largest norm, and for a classifier W the
 cross-entropy sum and the number of correct argmax predictions. From these:
 
 * class means mu_k = s_k / n_k; their pairwise cosines and angular similarities
@@ -23,7 +24,7 @@ cross-entropy sum and the number of correct argmax predictions. From these:
 * NC1-NC3 of papyan2020 (THEORY.md section 4), with the global mean mu_G the mean of the
   class means (``global_mean="class-means"``, the default of :mod:`theorycheck.geometry`;
   ``"samples"`` for the mean of all samples; they differ under imbalance):
-  Sigma_W = (T - sum_k n_k mu_k mu_k^T)/N, Sigma_B = M^T M / K with M the centred means,
+  Sigma_W = S/N, Sigma_B = M^T M / K with M the centred means,
   NC1 = Tr(Sigma_W Sigma_B^+)/K; NC2 equinorm and equiangularity; NC3 = ||W/||W||_F - M/||M||_F||_F;
 * the cross-entropy of the classifier (mean over samples) and its train accuracy.
 
@@ -123,7 +124,7 @@ class GeometryTracker:
         self.counts = None
         self.sums = None
         self.unit_sums = None
-        self.second_moment = None
+        self.scatter = None
         self.max_norm = 0.0
         self.ce_sum = 0.0
         self.correct = 0
@@ -134,7 +135,7 @@ class GeometryTracker:
         self.counts = torch.zeros(K, dtype=torch.float64, device=device)
         self.sums = torch.zeros(K, h, dtype=torch.float64, device=device)
         self.unit_sums = torch.zeros(K, h, dtype=torch.float64, device=device)
-        self.second_moment = torch.zeros(h, h, dtype=torch.float64, device=device)
+        self.scatter = torch.zeros(h, h, dtype=torch.float64, device=device)
         if self.classifier is not None:
             if self.classifier.shape[1] != h:
                 raise fail("classifier", "GeometryTracker", f"of shape ({K}, {h}) (same h as the features)",
@@ -154,17 +155,41 @@ class GeometryTracker:
         if y.numel() and int(y.max()) >= self.num_classes:
             raise fail("labels", caller, f"labels in [0, {self.num_classes})", labels)
         norms = z.norm(dim=1)
+        self._add_to_scatter(z, y)
         self.counts.index_add_(0, y, torch.ones_like(norms))
         self.sums.index_add_(0, y, z)
         # a zero feature has no direction; it contributes nothing to the cosine sums
         self.unit_sums.index_add_(0, y, z / norms.clamp_min(1e-300)[:, None])
-        self.second_moment += z.T @ z
         if norms.numel():
             self.max_norm = max(self.max_norm, float(norms.max()))
         if self.classifier is not None:
             logits = z @ self.classifier.T
             self.ce_sum += float((torch.logsumexp(logits, dim=1) - logits.gather(1, y[:, None])[:, 0]).sum())
             self.correct += int((logits.argmax(dim=1) == y).sum())
+
+    def _add_to_scatter(self, z: torch.Tensor, y: torch.Tensor) -> None:
+        """Merge a batch into the pooled within-class scatter E^T E (Chan et al.'s update).
+
+        Accumulating the raw second moment Z^T Z and subtracting sum_k n_k mu_k mu_k^T at
+        the end cancels catastrophically: for collapsed features the scatter is zero but
+        comes out at eps * ||Z||^2, and the collapsed-simplex distance, which is quadratic
+        in it, at sqrt(eps) ~ 1e-8 instead of rounding level. Centring each batch on its
+        own class means and adding the between-means correction
+        n_old m / (n_old + m) * delta delta^T keeps every term at the size of the true
+        scatter, so a collapsed configuration gives a scatter of order eps^2.
+        """
+        K = self.num_classes
+        batch_counts = torch.bincount(y, minlength=K).to(torch.float64)
+        batch_sums = torch.zeros(K, z.shape[1], dtype=torch.float64, device=z.device).index_add_(0, y, z)
+        seen = batch_counts > 0
+        batch_means = torch.where(seen[:, None], batch_sums / batch_counts.clamp_min(1.0)[:, None], 0.0)
+        centred = z - batch_means[y]
+        old_counts = self.counts
+        old_means = torch.where((old_counts > 0)[:, None], self.sums / old_counts.clamp_min(1.0)[:, None], 0.0)
+        delta = batch_means - old_means
+        weight = torch.where(seen & (old_counts > 0),
+                             old_counts * batch_counts / (old_counts + batch_counts).clamp_min(1.0), 0.0)
+        self.scatter += centred.T @ centred + (delta * weight[:, None]).T @ delta
 
     # -- results --------------------------------------------------------------------------
     @property
@@ -192,7 +217,6 @@ class GeometryTracker:
         N = float(counts.sum())
         means = self.class_means()
         sums = self.sums.cpu().numpy()
-        T = self.second_moment.cpu().numpy()
         out: dict[str, Any] = {"n": int(N), "num_classes": K, "dim": int(self._dim),
                                "max_norm": self.max_norm, "target_cos": -1.0 / (K - 1)}
         mean_norms = np.linalg.norm(means, axis=1)
@@ -208,8 +232,8 @@ class GeometryTracker:
             out.update(cos_mean=None, cos_std=None, cos_max_dev=None, angular_mean=None, angular_std=None,
                        angular_max_dev=None, sample_mean_similarity=None)
         out["simplex_distance"] = distance_to_simplex(means)
-        # within-class scatter E^T E = T - sum_k n_k mu_k mu_k^T (= N Sigma_W)
-        scatter = T - (means * counts[:, None]).T @ means
+        # within-class scatter E^T E (= N Sigma_W), merged batch by batch without cancellation
+        scatter = self.scatter.cpu().numpy()
         out["collapsed_simplex_distance"] = _collapsed_distance(means, counts, scatter)
         out.update(_neural_collapse(means, counts, sums, scatter, N, self.global_mean,
                                     None if self.classifier is None else self.classifier.cpu().numpy()))
