@@ -146,7 +146,7 @@ def _memory_child(name: str, dtype_name: str, n: int, device_type: str) -> None:
 
 
 def _repeats(n: int) -> int:
-    return 21 if n <= 256 else 7 if n <= 1024 else 3 if n <= 4096 else 1
+    return 21 if n <= 256 else 7 if n <= 1024 else 5 if n <= 4096 else 3 if n <= 8192 else 2
 
 
 def _fmt_mib(b) -> str:

@@ -173,7 +173,11 @@ def _tiles(Z, scaled, labels, variant: str, block: int, acc: torch.dtype, weight
         D = S if S.dtype == Z.dtype else S.to(Z.dtype)
         # rows R: g_R * (D_R Z)/tau ; every row: D_R^T (g_R Z_R)/tau
         grad[r0:r1] += row_w * (D @ scaled).to(acc)
-        grad += (D.T @ (row_w.to(Z.dtype) * scaled[r0:r1])).to(acc)
+        column = row_w.to(Z.dtype) * scaled[r0:r1]
+        if acc == Z.dtype:
+            grad.addmm_(D.T, column)  # in place: no N x d temporary per tile
+        else:
+            grad += (D.T @ column).to(acc)
     return lse, lse_pos, grad
 
 
