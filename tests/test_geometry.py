@@ -397,3 +397,18 @@ def test_nc1_is_unchanged_by_translating_two_classes_far_from_the_origin(global_
         far = neural_collapse(Z + offset, y, K=2, global_mean=global_mean).nc1
         assert far == pytest.approx(near, rel=1e-6)
     assert 0.01 < near < 100
+
+
+@pytest.mark.parametrize("K", [3, 32, 33, 200])
+def test_class_means_equal_an_unbuffered_scatter_add_on_both_paths(K):
+    # _class_means sums per class for K <= 32 and per column with np.bincount beyond; both
+    # must equal the np.add.at scatter it replaced (up to summation order)
+    from theorycheck.geometry import _class_means
+
+    rng = np.random.default_rng(K)
+    y = np.concatenate([np.arange(K), rng.integers(0, K, size=5 * K)])
+    Z = rng.normal(size=(y.size, 7)) * 10.0
+    counts = np.bincount(y, minlength=K)
+    sums = np.zeros((K, 7))
+    np.add.at(sums, y, Z)
+    assert np.allclose(_class_means(Z, y, K, counts), sums / counts[:, None], rtol=1e-13, atol=1e-13)

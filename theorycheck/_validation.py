@@ -140,12 +140,18 @@ def check_array(
     min_rows: int = 0,
     allow_torch: bool = True,
     allow_mp: bool = True,
+    keep_torch_dtype: bool = False,
 ):
     """Validate a real array and return it as float64 (numpy or torch), or as an mpmath object array.
 
     float32/float16/integer inputs are accepted and converted to float64; torch tensors keep
     their autograd graph (``.to(torch.float64)`` is differentiable) and their device.
     NaN or inf is an error, never a silent result.
+
+    With ``keep_torch_dtype=True`` a floating torch tensor is returned as it is (same
+    object: no copy, no up-cast; for callers that compute in the input's dtype, such as
+    the fused SupCon); integer tensors are still converted to float64. A float64 numpy
+    array is never copied either way.
     """
     if is_torch(x):
         import torch
@@ -154,7 +160,8 @@ def check_array(
             raise fail_type(name, caller, "a numpy array (torch tensors are not supported here)", x)
         if x.is_complex() or x.dtype == torch.bool:
             raise fail_type(name, caller, "a real floating or integer tensor", x)
-        out = x.to(torch.float64)
+        out = x if keep_torch_dtype and x.is_floating_point() else x.to(torch.float64)
+        # reads the values without copying them (a boolean reduction, no float64 copy)
         if not bool(torch.isfinite(out.detach()).all()):
             raise fail(name, caller, "finite (no NaN or inf)", x)
         arr_shape = tuple(out.shape)

@@ -382,7 +382,8 @@ class TrainingModule(nn.Module):
 
     ``forward(inputs, labels)`` returns the loss of the batch: features are computed under
     autocast when enabled, contrastive objectives gather the global batch across processes
-    (differentiably), and the loss itself is computed in float64 outside autocast.
+    (differentiably), and the loss itself is computed outside autocast, on float32 features
+    (SupCon stays in float32 through the fused function; CE computes in float64).
     """
 
     def __init__(self, encoder: Encoder, objective: nn.Module, *, autocast_dtype: torch.dtype | None = None):
@@ -395,7 +396,7 @@ class TrainingModule(nn.Module):
         if self.autocast_dtype is not None:
             with torch.autocast(device_type=inputs.device.type, dtype=self.autocast_dtype):
                 features = self.encoder(inputs)
-            features = features.float()  # losses are computed outside autocast, in float64
+            features = features.float()  # losses are computed outside autocast, from float32
         else:
             features = self.encoder(inputs)
         if not self.objective.has_classifier:
