@@ -249,19 +249,4 @@ def test_memory_of_n8192_float32_forward_backward(variant):
     assert 0 <= peak_mib < PEAK_MIB_N8192_FLOAT32, peak_mib
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16])
-def test_cuda_matches_cpu(dtype):
-    rng = np.random.default_rng(10)
-    Z = torch.tensor(rng.normal(size=(1000, 32)), dtype=dtype)
-    y = rng.integers(0, 10, size=1000)
-    results = []
-    for device in ("cpu", "cuda"):
-        Zd = Z.to(device).requires_grad_(True)
-        loss = L.supcon(Zd, y, 0.1, "in")
-        loss.backward()
-        assert loss.device.type == device and loss.dtype == dtype and Zd.grad.dtype == dtype
-        results.append((float(loss), Zd.grad.cpu().double()))
-    tol = {torch.float64: 1e-10, torch.float32: 1e-4}.get(dtype, 3e-2)
-    assert abs(results[0][0] - results[1][0]) <= tol * abs(results[0][0])
-    assert float((results[0][1] - results[1][1]).norm() / results[0][1].norm()) <= tol * 10
+# The CUDA comparison lives in scripts/gpu_check.py, run on a machine with a GPU.
