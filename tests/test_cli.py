@@ -249,6 +249,34 @@ def test_check_a_registered_claim_by_id(capsys, claims_file, tmp_path):
     assert claim["reproduce"].startswith(f"theorycheck check {tag}.half-cauchy-schwarz --param h=2 --seed 0")
 
 
+OPTIMUM_FILE = '''
+from theorycheck import strategies as st
+from theorycheck.engine.claim import Param, claim
+
+
+@claim(id="{tag}.circle", cite=("wang2020",), kind="optimum", statement="min of -x_0 on the circle is -1",
+       params=(Param("starts", 1, "a parameter of the statement that happens to be called starts", min=1),),
+       inputs=lambda p, active: {"x": st.sphere(1, 2, 1.0)}, optimum=lambda p: -1.0)
+def circle(x, *, p):
+    return -x[0, 0]
+'''
+
+
+def test_check_search_options_set_the_engine_and_a_param_named_starts_does_not(capsys, tmp_path, fresh_registry):
+    tag = "clitest" + uuid.uuid4().hex[:8]
+    path = tmp_path / "optimum_claims.py"
+    path.write_text(OPTIMUM_FILE.replace("{tag}", tag))
+    json_path = tmp_path / "o.json"
+    # --param starts= sets the claim's own parameter; --starts/--steps set the engine
+    code, out, err = run_cli(capsys, "check", f"{path}::circle", "--param", "starts=7", "--starts", "3",
+                             "--steps", "40", "--budget", "30", "--json", json_path)
+    assert code == 0, err
+    claim = json.loads(json_path.read_text())["claims"][0]
+    assert claim["params"] == {"starts": 7}
+    assert claim["evidence"]["n_starts"] == 3 and claim["evidence"]["max_steps"] == 40
+    assert "--param starts=7" in claim["reproduce"] and "--starts 3 --steps 40" in claim["reproduce"]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["check", "{dir}/missing.py::x"], "must be the path of an existing Python file"),
     (["check", "{path}::nope"], "must be a claim defined in .* \\(there: cauchy_schwarz, half_cauchy_schwarz"),
@@ -259,6 +287,8 @@ def test_check_a_registered_claim_by_id(capsys, claims_file, tmp_path):
     (["check", "{path}::cauchy_schwarz", "--seed", "-1"], "--seed.* must be an integer >= 0"),
     (["check", "{path}::cauchy_schwarz", "--budget", "soon"], "--budget.* must be a number of seconds"),
     (["check", "{path}::cauchy_schwarz", "--budget", "0"], "--budget.*> 0"),
+    (["check", "{path}::cauchy_schwarz", "--param", "starts=4"], "--param.* starts is an engine setting: use --starts N"),
+    (["check", "{path}::cauchy_schwarz", "--steps", "0"], "--steps.* must be an integer >= 1"),
     (["check", "no_such_package_xyz.claims:thing"], "must be an importable module"),
     (["check", "{dir}/notes.txt"], "FILE.py::NAME"),
     (["check"], "the following arguments are required: TARGET"),

@@ -33,6 +33,10 @@ __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "EXI
 
 logger = logging.getLogger("theorycheck.cli")
 
+#: ``check`` options that set the engine's amount of optimisation (``Budget(starts=...)``,
+#: engine.results.SEARCH_SETTINGS; repeated here so the CLI imports no numpy to build its parser)
+SEARCH_OPTIONS = ("starts", "steps", "draws")
+
 #: ``--print-completion`` shells (those shtab writes scripts for)
 COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
 
@@ -126,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                          help="set a claim parameter (repeatable), e.g. --param K=5")
     _add_run_options(p_check)
+    search = p_check.add_argument_group(
+        "search options", "the amount of optimisation of optimum, characterization, landscape and "
+                          "statistical claims (default: each claim's own, else derived from the budget)")
+    search.add_argument("--starts", dest="search_starts", default=None, metavar="N",
+                        help="local optimisations (random starts) per claim")
+    search.add_argument("--steps", dest="search_steps", default=None, metavar="N",
+                        help="optimiser iterations per start")
+    search.add_argument("--draws", dest="search_draws", default=None, metavar="N",
+                        help="Monte-Carlo draws of a statistical claim")
 
     p_verify = sub.add_parser(
         "verify", help="run a family of checks (e.g. `verify supcon --K 10`)",
@@ -245,6 +258,10 @@ def _budget(args: argparse.Namespace):
         kwargs["seconds"] = _parse_seconds(args.budget)
     if args.examples is not None:
         kwargs["examples"] = _parse_int(args.examples, "--examples", min_value=1)
+    for name in SEARCH_OPTIONS:  # only `check` has them (`verify ufm --starts` is a family option)
+        value = getattr(args, f"search_{name}", None)
+        if value is not None:
+            kwargs[name] = _parse_int(value, f"--{name}", min_value=1)
     return Budget(**kwargs)
 
 
@@ -254,6 +271,9 @@ def _budget_args(budget: Any, given: argparse.Namespace) -> list[str]:
         out += ["--budget", f"{budget.seconds:g}"]
     if given.examples is not None:
         out += ["--examples", str(budget.examples)]
+    for name in SEARCH_OPTIONS:
+        if getattr(given, f"search_{name}", None) is not None:
+            out += [f"--{name}", str(getattr(budget, name))]
     return out
 
 
@@ -490,6 +510,12 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
             module_names = {}
 
     unknown = [n for n in assignments if not any(n in c.param_names for c in claims)]
+    settings = [n for n in unknown if n in SEARCH_OPTIONS]
+    if settings:
+        # the amount of optimisation was a claim parameter before; it is an engine setting now
+        raise fail("--param", "theorycheck check",
+                   f"a parameter of the claim(s); {settings[0]} is an engine setting: use --{settings[0]} N",
+                   f"{settings[0]}={assignments[settings[0]]}")
     if unknown:
         known = sorted({n for c in claims for n in c.param_names})
         raise fail("--param", "theorycheck check",

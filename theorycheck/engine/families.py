@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import difflib
 import importlib.metadata
@@ -134,7 +135,9 @@ class Family:
         ``checks``.
     checks : callable
         ``checks(p) -> [(claim_id, params_dict), ...]``: which claims to judge with which
-        parameters, given the resolved options ``p`` (a ``Params``, ``p.K``).
+        parameters, given the resolved options ``p`` (a ``Params``, ``p.K``). An item may
+        carry a third element, a dict of engine settings (``starts``, ``steps``, ``draws``)
+        used as the budget's for that claim unless the run's budget sets them itself.
     """
 
     name: str
@@ -314,13 +317,36 @@ def resolve_family_options(family: Family, options: Mapping[str, Any] | None) ->
 @dataclass(frozen=True)
 class Check:
     """One claim to judge: the claim (object or registered id), its parameters, the shell
-    command that reproduces it (``theorycheck check ...``), and ``target``: the
-    ``FILE.py::NAME`` / ``module:NAME`` that loads a user's claim (None for registered ones)."""
+    command that reproduces it (``theorycheck check ...``), ``target``: the
+    ``FILE.py::NAME`` / ``module:NAME`` that loads a user's claim (None for registered ones),
+    and ``search``: engine settings (``starts``, ``steps``, ``draws``) for this claim, used
+    where the run's budget does not set them."""
 
     claim: Any
     params: Mapping[str, Any] = field(default_factory=dict)
     reproduce: str = ""
     target: str | None = None
+    search: Mapping[str, int] = field(default_factory=dict)
+
+
+def _check_of(family: Family, item: Any, reproduce: str = "") -> Check:
+    """A family's planned item ``(claim_id, params)`` or ``(claim_id, params, search)`` as a Check."""
+    if not (isinstance(item, tuple) and len(item) in (2, 3) and isinstance(item[1], Mapping)
+            and (len(item) == 2 or isinstance(item[2], Mapping))):
+        raise fail("checks", f"Family {family.name!r}",
+                   "a list of (claim_id, params_dict) or (claim_id, params_dict, search_dict) tuples", item)
+    search = dict(item[2]) if len(item) == 3 else {}
+    return Check(claim=item[0], params=dict(item[1]), reproduce=reproduce, search=search)
+
+
+def _budget_for(budget: Any, check: Check) -> Any:
+    """The run's budget with the check's engine settings filled in where the budget has none."""
+    if not check.search:
+        return budget
+    from .results import Budget
+
+    base = budget if budget is not None else Budget()
+    return dataclasses.replace(base, **{**dict(check.search), **base.search_settings()})
 
 
 @dataclass
@@ -512,7 +538,7 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
     try:
         for check, cl in zip(checks, claims):
             bar.start_step(cl.id)
-            result = judge(cl, dict(check.params), budget=budget, seed=seed, ablate=ablate)
+            result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed, ablate=ablate)
             refs = resolve(getattr(cl, "cite", None))
             for ref in refs:
                 references.setdefault(ref.key, ref.to_dict())
@@ -583,10 +609,7 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
     planned = list(family.checks(p))
     checks = []
     for item in planned:
-        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
-            raise fail("checks", f"Family {family.name!r}", "a list of (claim_id, params_dict) pairs", item)
-        claim_id, params = item
-        checks.append(Check(claim=claim_id, params=dict(params), reproduce=reproduce))
+        checks.append(_check_of(family, item, reproduce))
     return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
                       command=command if command is not None else reproduce, family=family.name,
                       options={k: p[k] for k in family_option_names(family)})
@@ -696,13 +719,11 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
         p = resolve_family_options(fam, mine)
         checks, skipped = [], []
         for item in fam.checks(p):
-            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
-                raise fail("checks", f"Family {fam.name!r}", "a list of (claim_id, params_dict) pairs", item)
-            claim_id, params = item
-            if not empirical and _is_empirical(claim_id):
-                skipped.append(getattr(claim_id, "id", claim_id))
+            check = _check_of(fam, item)
+            if not empirical and _is_empirical(check.claim):
+                skipped.append(getattr(check.claim, "id", check.claim))
                 continue
-            checks.append(Check(claim=claim_id, params=dict(params)))
+            checks.append(check)
         planned.append(PlannedFamily(fam, p, tuple(checks), tuple(skipped)))
     if budget is not None:
         shared = Budget.coerce(budget)
@@ -714,7 +735,7 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
         if budget is None and family_budgets and pf.family.name in family_budgets:
             own = Budget.coerce(family_budgets[pf.family.name])
         reproduce = verify_command(pf.family, pf.params, seed=seed, budget=own, ablate=ablate)
-        checks = tuple(Check(claim=c.claim, params=c.params, reproduce=reproduce) for c in pf.checks)
+        checks = tuple(dataclasses.replace(c, reproduce=reproduce) for c in pf.checks)
         out.append(PlannedFamily(pf.family, pf.params, checks, pf.skipped, own))
     return out
 
