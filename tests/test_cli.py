@@ -99,6 +99,41 @@ def test_help_version_and_no_command(capsys):
     assert code == 2 and "usage: theorycheck" in out
     code, out, _ = run_cli(capsys, "check", "--help")
     assert code == 0 and "--param NAME=VALUE" in out and "--ablate" in out and "exit codes:" in out
+    assert "--starts N" in out and "--draws N" in out
+
+
+HEAVY = ("torch", "cvxpy", "theorycheck.claims", "theorycheck.engine.judge")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-q", "-h"], []])
+def test_top_level_help_imports_no_torch_nor_claim_modules(argv):
+    # a fresh interpreter: this test process has torch loaded already
+    code = ("import sys\n"
+            "from theorycheck.cli import main\n"
+            f"rc = main({argv!r})\n"
+            f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules], rc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "train" in done.stdout and "verify" in done.stdout  # the whole command list
+    assert f"LOADED [] {0 if argv else 2}" in done.stdout
+
+
+def test_help_of_a_subcommand_still_lists_the_families(capsys):
+    code, out, _ = run_cli(capsys, "verify", "--help")
+    assert code == 0 and "supcon" in out and "ufm" in out
+
+
+def test_the_empirical_package_root_is_lazy_and_keeps_its_names():
+    code = ("import sys\n"
+            "import theorycheck.empirical as e\n"
+            "print('TORCH', 'torch' in sys.modules)\n"
+            "import theorycheck.empirical.random_labels  # imports the submodule train\n"
+            "from theorycheck.empirical import train, GeometryTracker\n"
+            "print('TRAIN', callable(train) and train.__module__, GeometryTracker.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "TORCH False" in done.stdout
+    assert "TRAIN theorycheck.empirical.train GeometryTracker" in done.stdout
 
 
 def test_list_shows_registered_claims_as_text_and_json(capsys, claims_file):

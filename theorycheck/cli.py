@@ -96,10 +96,13 @@ def _load_shipped() -> Exception | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser; ``verify`` gets one sub-command per registered family."""
+def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
+    """The argparse parser; ``verify`` gets one sub-command per registered family.
+
+    ``families=False`` leaves the families out (and imports no engine): the top-level
+    ``--help`` lists only the commands, so it need not load the claim modules and torch.
+    """
     from .empirical.cli import add_empirical_commands
-    from .engine.families import all_families
 
     parser = _Parser(
         prog="theorycheck",
@@ -145,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every sub-check of a claim family and print a table.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     fam_sub = p_verify.add_subparsers(dest="family", metavar="FAMILY", parser_class=_Parser)
-    for family in all_families():
+    if families:
+        from .engine.families import all_families
+    for family in all_families() if families else ():
         p_fam = fam_sub.add_parser(family.name, help=family.description, description=family.description,
                                    epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
         group = p_fam.add_argument_group("family options")
@@ -656,15 +661,33 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str], load_error: Excepti
     raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
 
 
+#: Top-level options that may precede ``--help`` (they take no value).
+_TOP_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose"})
+
+
+def _is_top_level_help(argv: Sequence[str]) -> bool:
+    """``theorycheck [-q|-v] --help`` (or no arguments): help on the commands only, which
+    needs no family and so no claim module, engine or torch."""
+    if not argv:
+        return True
+    for token in argv:
+        if token in ("-h", "--help"):
+            return True
+        if token not in _TOP_FLAGS:
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # answer without importing the engine (torch, cvxpy): instant
         print(f"theorycheck {__version__}")
         return EXIT_OK
-    load_error = _load_shipped()
+    top_help = _is_top_level_help(argv)
+    load_error = None if top_help else _load_shipped()
     try:
-        parser = build_parser()
+        parser = build_parser(families=not top_help)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help / --version print and exit 0
