@@ -27,7 +27,6 @@ import importlib.metadata
 import math
 import platform as _platform
 import shlex
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -509,7 +508,9 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         ``None``: a bar on stderr when it is a terminal; ``False``: none; ``True``: always;
         a :class:`theorycheck.progress.Progress` to draw on.
     command : str, optional
-        The shell command recorded in the report (default: this process's argv).
+        The command recorded in the report; the CLI passes its own command line. Default:
+        the checks' shared ``reproduce`` command when they have one, else a description of
+        this Python call (the engine does not read ``sys.argv``: it knows no CLI).
     """
     from ..citations import resolve
     from ..progress import Progress
@@ -558,10 +559,39 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         if own_bar:
             bar.close()
     if command is None:
-        command = "theorycheck " + shlex.join(sys.argv[1:])
+        command = _default_command(checks, seed)
     return RunResults(entries=entries, seed=seed, command=command, started=started,
                       budget=_budget_dict(budget if budget is not None else Budget()),
                       references=references, family=family, options=dict(options or {}))
+
+
+def _default_command(checks: Sequence[Check], seed: int) -> str:
+    """What produced a run_checks document when the caller named no command."""
+    shared = {c.reproduce for c in checks}
+    if len(shared) == 1 and "" not in shared:
+        return shared.pop()
+    return f"theorycheck.engine.families.run_checks(<{len(checks)} checks>, seed={seed})"
+
+
+def _all_command(options: Mapping[str, Any] | None, *, seed: int, budget: Any, ablate: bool,
+                 empirical: bool) -> str:
+    """The ``theorycheck verify all ...`` command line equivalent to a run_all call."""
+    parts = ["theorycheck", "verify", "all"]
+    if (options or {}).get("K") is not None:
+        parts += ["--K", str(options["K"])]
+    if empirical:
+        parts.append("--empirical")
+    if ablate:
+        parts.append("--ablate")
+    parts += ["--seed", str(seed)]
+    if budget is not None:
+        seconds = getattr(budget, "seconds", budget)
+        if seconds is not None:
+            parts += ["--budget", f"{seconds:g}"]
+        examples = getattr(budget, "examples", None)
+        if examples is not None:
+            parts += ["--examples", str(examples)]
+    return shlex.join(parts)
 
 
 def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: Any = None,
@@ -787,9 +817,9 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     finally:
         if own_bar:
             bar.close()
-    if command is None:
-        command = "theorycheck " + shlex.join(sys.argv[1:])
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
+    if command is None:
+        command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
     given = {}
     for key, value in dict(options or {}).items():  # as the families read them (``"4"`` -> 4)
         if value is not None:
