@@ -1,6 +1,6 @@
 """Start-up and whole-run wall time, before and after a change, measured in one run.
 
-``theorycheck --version`` (median of 5 fresh interpreters) and ``theorycheck verify all``
+``theorycheck --version`` and ``theorycheck --help`` (median of 5 fresh interpreters each) and ``theorycheck verify all``
 (one run, default budget) for the current checkout and, when ``THEORYCHECK_BENCH_BEFORE``
 names another source tree of the package (a folder holding ``theorycheck/``, e.g. made with
 ``git archive <commit> | tar -x -C DIR``), for that tree too, alternating so both see
@@ -43,20 +43,24 @@ def main() -> None:
     quick = os.environ.get("THEORYCHECK_BENCH_QUICK") == "1"
     with tempfile.TemporaryDirectory() as tmp:
         version = {name: [] for name in trees}
+        helps = {name: [] for name in trees}
         for _ in range(5):  # alternating, so a change of load hits both alike
             for name, tree in trees.items():
                 version[name].append(_wall(tree, ["--version"], tmp))
+                helps[name].append(_wall(tree, ["--help"], tmp))
         full = {}
         out = os.environ.get("THEORYCHECK_BENCH_OUT") or tmp
         if not quick:
             for name, tree in trees.items():
                 full[name] = _wall(tree, ["verify", "all", "--json", os.path.join(out, f"{name}.json")], tmp)
-    print(f"{'tree':>7} {'--version s (median of 5)':>26} {'verify all s':>13}")
+    print(f"{'tree':>7} {'--version s (median of 5)':>26} {'--help s (median of 5)':>23} {'verify all s':>13}")
     for name in trees:
-        v = statistics.median(version[name])
-        print(f"{name:>7} {v:26.3f} {full.get(name, float('nan')):13.1f}")
+        v, h = statistics.median(version[name]), statistics.median(helps[name])
+        print(f"{name:>7} {v:26.3f} {h:23.3f} {full.get(name, float('nan')):13.1f}")
     if "before" in trees:
-        print(f"{'ratio':>7} {statistics.median(version['after']) / statistics.median(version['before']):26.3f} "
+        ratio = {k: statistics.median(d['after']) / statistics.median(d['before'])
+                 for k, d in (("version", version), ("help", helps))}
+        print(f"{'ratio':>7} {ratio['version']:26.3f} {ratio['help']:23.3f} "
               f"{full.get('after', float('nan')) / full.get('before', float('nan')):13.2f}")
 
 

@@ -56,7 +56,7 @@ def claims_table(doc: Mapping[str, Any]) -> str:
     ]
     for c in claims:
         params = ", ".join(f"{k}={format_number(v, 6)}" for k, v in (c.get("params") or {}).items()
-                           if k not in ("starts", "steps", "draws", "solver"))
+                           if k != "solver")
         numbers = ", ".join(f"{k}={format_number(v, 4)}" for k, v in summary_numbers(c))
         verdict = str(c.get("verdict", "")).upper()
         shown = f"**{verdict}**" if verdict == "REFUTED" else verdict

@@ -99,6 +99,41 @@ def test_help_version_and_no_command(capsys):
     assert code == 2 and "usage: theorycheck" in out
     code, out, _ = run_cli(capsys, "check", "--help")
     assert code == 0 and "--param NAME=VALUE" in out and "--ablate" in out and "exit codes:" in out
+    assert "--starts N" in out and "--draws N" in out
+
+
+HEAVY = ("torch", "cvxpy", "theorycheck.claims", "theorycheck.engine.judge")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-q", "-h"], []])
+def test_top_level_help_imports_no_torch_nor_claim_modules(argv):
+    # a fresh interpreter: this test process has torch loaded already
+    code = ("import sys\n"
+            "from theorycheck.cli import main\n"
+            f"rc = main({argv!r})\n"
+            f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules], rc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "train" in done.stdout and "verify" in done.stdout  # the whole command list
+    assert f"LOADED [] {0 if argv else 2}" in done.stdout
+
+
+def test_help_of_a_subcommand_still_lists_the_families(capsys):
+    code, out, _ = run_cli(capsys, "verify", "--help")
+    assert code == 0 and "supcon" in out and "ufm" in out
+
+
+def test_the_empirical_package_root_is_lazy_and_keeps_its_names():
+    code = ("import sys\n"
+            "import theorycheck.empirical as e\n"
+            "print('TORCH', 'torch' in sys.modules)\n"
+            "import theorycheck.empirical.random_labels  # imports the submodule train\n"
+            "from theorycheck.empirical import train, GeometryTracker\n"
+            "print('TRAIN', callable(train) and train.__module__, GeometryTracker.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "TORCH False" in done.stdout
+    assert "TRAIN theorycheck.empirical.train GeometryTracker" in done.stdout
 
 
 def test_list_shows_registered_claims_as_text_and_json(capsys, claims_file):
@@ -249,6 +284,34 @@ def test_check_a_registered_claim_by_id(capsys, claims_file, tmp_path):
     assert claim["reproduce"].startswith(f"theorycheck check {tag}.half-cauchy-schwarz --param h=2 --seed 0")
 
 
+OPTIMUM_FILE = '''
+from theorycheck import strategies as st
+from theorycheck.engine.claim import Param, claim
+
+
+@claim(id="{tag}.circle", cite=("wang2020",), kind="optimum", statement="min of -x_0 on the circle is -1",
+       params=(Param("starts", 1, "a parameter of the statement that happens to be called starts", min=1),),
+       inputs=lambda p, active: {"x": st.sphere(1, 2, 1.0)}, optimum=lambda p: -1.0)
+def circle(x, *, p):
+    return -x[0, 0]
+'''
+
+
+def test_check_search_options_set_the_engine_and_a_param_named_starts_does_not(capsys, tmp_path, fresh_registry):
+    tag = "clitest" + uuid.uuid4().hex[:8]
+    path = tmp_path / "optimum_claims.py"
+    path.write_text(OPTIMUM_FILE.replace("{tag}", tag))
+    json_path = tmp_path / "o.json"
+    # --param starts= sets the claim's own parameter; --starts/--steps set the engine
+    code, out, err = run_cli(capsys, "check", f"{path}::circle", "--param", "starts=7", "--starts", "3",
+                             "--steps", "40", "--budget", "30", "--json", json_path)
+    assert code == 0, err
+    claim = json.loads(json_path.read_text())["claims"][0]
+    assert claim["params"] == {"starts": 7}
+    assert claim["evidence"]["n_starts"] == 3 and claim["evidence"]["max_steps"] == 40
+    assert "--param starts=7" in claim["reproduce"] and "--starts 3 --steps 40" in claim["reproduce"]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["check", "{dir}/missing.py::x"], "must be the path of an existing Python file"),
     (["check", "{path}::nope"], "must be a claim defined in .* \\(there: cauchy_schwarz, half_cauchy_schwarz"),
@@ -259,6 +322,8 @@ def test_check_a_registered_claim_by_id(capsys, claims_file, tmp_path):
     (["check", "{path}::cauchy_schwarz", "--seed", "-1"], "--seed.* must be an integer >= 0"),
     (["check", "{path}::cauchy_schwarz", "--budget", "soon"], "--budget.* must be a number of seconds"),
     (["check", "{path}::cauchy_schwarz", "--budget", "0"], "--budget.*> 0"),
+    (["check", "{path}::cauchy_schwarz", "--param", "starts=4"], "--param.* starts is an engine setting: use --starts N"),
+    (["check", "{path}::cauchy_schwarz", "--steps", "0"], "--steps.* must be an integer >= 1"),
     (["check", "no_such_package_xyz.claims:thing"], "must be an importable module"),
     (["check", "{dir}/notes.txt"], "FILE.py::NAME"),
     (["check"], "the following arguments are required: TARGET"),

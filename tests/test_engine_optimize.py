@@ -17,6 +17,7 @@ Toy objectives (all on rows of unit norm):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from fractions import Fraction
@@ -409,12 +410,10 @@ def test_float_noise_below_the_optimum_is_not_a_counterexample():
 
 
 def test_witness_attaining_the_optimum_counts_when_no_start_reaches_it():
-    steps = Param("steps", 1, "optimiser steps per start", min=1)
-
     def witness(p):  # a regular simplex in R^3 (rows sum to zero)
         return {"X": np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / math.sqrt(3)}
 
-    c = make_optimum(lambda p: -p.N / 2, witness=witness, extra_params=(steps,))
+    c = make_optimum(lambda p: -p.N / 2, witness=witness, search={"steps": 1})
     out = judge_optimum(context(c, examples=3))
     assert out.evidence["max_steps"] == 1 and out.evidence["reached"] == 0
     assert out.evidence["witness_reaches"] is True
@@ -545,11 +544,9 @@ def test_a_claimed_global_optimum_that_is_not_a_lower_bound_is_refuted():
 
 
 def test_landscape_with_unfinished_starts_is_inconclusive_not_holds():
-    # one optimiser step per start (the claim's `steps` param): nothing converges, nothing is decided
-    steps = Param("steps", 1, "optimiser steps per start", min=1)
-
+    # one optimiser step per start (the claim's `search` setting): nothing converges, nothing is decided
     @claim(id="toy.unfinished", cite=("wang2020",), kind="landscape", statement="x on the circle",
-           params=(steps,), inputs=lambda p, active: {"x": st.sphere(1, 2, 1.0)},
+           search={"steps": 1}, inputs=lambda p, active: {"x": st.sphere(1, 2, 1.0)},
            optimum=lambda p: -1.0, register=False)
     def unfinished(x, *, p):
         return -x[0, 0]
@@ -677,13 +674,13 @@ def test_refuted_optimum_claims_are_shrunk_to_smaller_sizes_by_rejudging():
     from theorycheck.engine import judge
 
     # claimed minimum -N/2 + 1/4 is too high at every size: the smallest N still refutes
-    c = make_optimum(lambda p: -p.N / 2 + 0.25, N=6, h=3, extra_params=(Param("starts", 4, min=1),))
+    c = make_optimum(lambda p: -p.N / 2 + 0.25, N=6, h=3, search={"starts": 4})
     res = judge(c, budget=Budget(seconds=None, examples=4), seed=0)
     assert res.verdict is Verdict.REFUTED
     shrink = res.evidence["size_shrink"]
-    assert shrink["params_from"] == {"N": 6, "h": 3, "starts": 4}
+    assert shrink["params_from"] == {"N": 6, "h": 3}  # the search setting is no parameter
     cx = res.counterexample
-    assert cx.params["N"] < 6 and cx.params["starts"] == 4  # a search setting is not a size
+    assert cx.params["N"] < 6 and res.evidence["n_starts"] == 4
     assert shrink["params_to"] == cx.params and 0 < shrink["size_tries"] <= 8 and shrink["size_errors"] == 0
     assert "shrunk to smaller sizes (N=6->" in cx.note
     X = np.asarray(cx.inputs["X"])
@@ -726,3 +723,51 @@ def test_statistical_judge_turns_a_nan_statistic_into_a_claim_error():
 
     with pytest.raises(ClaimError, match="toy.nan-statistic"):
         judge_statistical(context(nan_statistic, examples=100))
+
+
+# --------------------------------------------------------------------------- engine settings
+
+
+def test_a_claim_parameter_named_starts_or_steps_does_not_steer_the_engine():
+    # a user's claim with parameters that happen to be called starts/steps: the engine's
+    # amount of optimisation ignores them
+    @claim(id="toy.named", cite=("wang2020",), kind="optimum", statement="starts, steps are statement params",
+           params=sizes(4, 3) + (Param("starts", 1, min=1), Param("steps", 1, min=1)),
+           inputs=sphere_inputs, optimum=lambda p: -p.N / 2, register=False)
+    def named(X, *, p):
+        return pairwise_value(X)
+
+    out = judge_optimum(context(named, examples=5))
+    assert out.evidence["n_starts"] == 5  # from the budget's examples, not the param starts=1
+    assert out.evidence["max_steps"] == 300  # the kind's default, not the param steps=1
+    assert out.verdict is Verdict.HOLDS
+
+
+def test_engine_settings_come_from_the_claim_search_and_the_budget_overrides_them():
+    c = make_optimum(lambda p: -p.N / 2, search={"starts": 3, "steps": 40})
+    out = judge_optimum(context(c, examples=50))
+    assert out.evidence["n_starts"] == 3 and out.evidence["max_steps"] == 40
+    ctx = context(c, examples=50)
+    ctx = dataclasses.replace(ctx, budget=Budget(seconds=60.0, starts=2, steps=25))
+    out = judge_optimum(ctx)
+    assert out.evidence["n_starts"] == 2 and out.evidence["max_steps"] == 25
+
+
+@pytest.mark.parametrize("search, message", [
+    ({"restarts": 3}, "`search` of `claim 'toy.optimum'`"),
+    ({"starts": 0}, "search['starts']"),
+    ([("starts", 3)], "`search` of `claim 'toy.optimum'`"),
+])
+def test_bad_search_settings_name_the_argument(search, message):
+    with pytest.raises((InvalidArgumentError, InvalidArgumentTypeError)) as info:
+        make_optimum(lambda p: -p.N / 2, search=search)
+    assert message in str(info.value)
+
+
+def test_budget_validates_and_keeps_search_settings_when_scaled():
+    b = Budget(seconds=10.0, starts=5, draws=100)
+    assert b.search_settings() == {"starts": 5, "draws": 100}
+    assert b.scaled(0.5).search_settings() == {"starts": 5, "draws": 100}
+    assert "starts=5" in repr(b)
+    with pytest.raises(InvalidArgumentError, match="`steps` of `Budget`"):
+        Budget(steps=0)

@@ -175,6 +175,18 @@ def test_no_kind_name_is_tested_outside_kinds():
     assert found == []
 
 
+def test_the_engine_never_reads_the_command_line():
+    """``sys.argv`` belongs to the CLI: the engine is called from Python too (tests, notebooks)."""
+    found = []
+    for name, path in _modules().items():
+        if not _in(name, ENGINE):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "argv":
+                found.append(f"{name}:{node.lineno}")
+    assert found == []
+
+
 def test_engine_functions_are_short_and_return_small_tuples():
     """Every function of the engine is under 80 lines and returns tuples of at most 3 values."""
     long, wide = [], []

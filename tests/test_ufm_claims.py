@@ -28,9 +28,11 @@ from theorycheck.relax import RelaxationError, sc_relaxation_reduced, sc_relaxat
 
 load_all()
 
-BUDGET = Budget(seconds=60.0)  # a safety deadline only: these small problems finish long before it
-SMALL_SC = {"K": 3, "n_per_class": 2, "tau": 0.5, "starts": 6}
-SMALL_CE = {"K": 3, "n_per_class": 2, "starts": 6}
+# a safety deadline only (these small problems finish long before it) and 6 local
+# optimisations per claim: an engine setting of the budget, not a claim parameter
+BUDGET = Budget(seconds=60.0, starts=6)
+SMALL_SC = {"K": 3, "n_per_class": 2, "tau": 0.5}
+SMALL_CE = {"K": 3, "n_per_class": 2}
 
 
 def simplex_value(N: int, K: int, tau: float) -> float:
@@ -254,9 +256,10 @@ def test_solver_failures_become_inconclusive_checks(monkeypatch):
     p = resolve_family_options(family, {"K": 3, "n_per_class": 2, "solver": "scs"})
     checks = family.checks(p)
     # the same registered claims are planned; the failure surfaces when they are judged
-    assert [c for c, _ in checks[:4]] == ["behnia2024.ufm.benign", "behnia2024.ufm.unique",
+    assert [c[0] for c in checks[:4]] == ["behnia2024.ufm.benign", "behnia2024.ufm.unique",
                                           "behnia2024.ufm.tight", "behnia2024.ufm.imbalance"]
-    results = run_checks([Check(c, params) for c, params in checks[:1]], budget=1.0, progress=False)
+    assert all(c[2] == {"starts": 16} for c in checks)  # --starts: an engine setting, not a param
+    results = run_checks([Check(c, params, search=s) for c, params, s in checks[:1]], budget=1.0, progress=False)
     entry = results.entries[0].result
     assert entry.verdict.value == "INCONCLUSIVE"
     assert "user_limit" in entry.evidence["reason"] and "iteration limit" in entry.evidence["reason"]
@@ -281,6 +284,9 @@ def test_cli_verify_ufm_in_process(tmp_path, capsys):
     assert all(c["verdict"] == "HOLDS" for c in doc["claims"])
     assert all(c["params"]["d"] == 4 for c in doc["claims"])
     assert doc["claims"][3]["params"]["imbalance"] == 2.0
+    # --starts 4 reaches the engine as a setting: 4 local optimisations, no `starts` parameter
+    assert doc["claims"][0]["evidence"]["n_starts"] == 4
+    assert all("starts" not in c["params"] for c in doc["claims"])
     assert "behnia2024.ufm.benign" in printed and "global_fraction=1" in printed
 
 
@@ -341,7 +347,7 @@ def test_bad_input_names_the_argument(call, param):
 def test_verify_ufm_reports_success_per_dimension_around_K():
     """issue 5: the benign-landscape check reports, per d around K, the fraction of starts that
     reach the certified optimum (measured, with the dimension condition dropped so d <= K is judged)."""
-    res = judge("behnia2024.ufm.benign", {"K": 3, "n_per_class": 2, "d": 4, "starts": 4}, budget=60.0)
+    res = judge("behnia2024.ufm.benign", {"K": 3, "n_per_class": 2, "d": 4}, budget=Budget(seconds=60.0, starts=4))
     rows = {r["d"]: r for r in res.evidence["success_by_dimension"]}
     assert sorted(rows) == [1, 2, 3, 4]
     assert rows[2]["fraction_reached"] == 1.0 and rows[4]["fraction_reached"] == 1.0  # d >= K-1: benign

@@ -266,3 +266,11 @@ def test_links_of_readme_and_docs_index_resolve():
         assert local, page
         missing = [t for t in local if not (page.parent / t).exists()]
         assert not missing, f"{page.name} links to missing files: {missing}"
+
+
+def test_the_recorded_command_comes_from_the_call_not_from_sys_argv(monkeypatch):
+    from theorycheck.engine.families import run_all
+
+    monkeypatch.setattr("sys.argv", ["pytest", "--not-a-theorycheck-option"])
+    doc = run_all(names=[], seed=3, budget=2.0, ablate=True).to_dict()
+    assert doc["command"] == "theorycheck verify all --ablate --seed 3 --budget 2"

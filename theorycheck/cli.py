@@ -33,6 +33,10 @@ __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "EXI
 
 logger = logging.getLogger("theorycheck.cli")
 
+#: ``check`` options that set the engine's amount of optimisation (``Budget(starts=...)``,
+#: engine.results.SEARCH_SETTINGS; repeated here so the CLI imports no numpy to build its parser)
+SEARCH_OPTIONS = ("starts", "steps", "draws")
+
 #: ``--print-completion`` shells (those shtab writes scripts for)
 COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
 
@@ -92,10 +96,13 @@ def _load_shipped() -> Exception | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser; ``verify`` gets one sub-command per registered family."""
+def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
+    """The argparse parser; ``verify`` gets one sub-command per registered family.
+
+    ``families=False`` leaves the families out (and imports no engine): the top-level
+    ``--help`` lists only the commands, so it need not load the claim modules and torch.
+    """
     from .empirical.cli import add_empirical_commands
-    from .engine.families import all_families
 
     parser = _Parser(
         prog="theorycheck",
@@ -126,13 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                          help="set a claim parameter (repeatable), e.g. --param K=5")
     _add_run_options(p_check)
+    search = p_check.add_argument_group(
+        "search options", "the amount of optimisation of optimum, characterization, landscape and "
+                          "statistical claims (default: each claim's own, else derived from the budget)")
+    search.add_argument("--starts", dest="search_starts", default=None, metavar="N",
+                        help="local optimisations (random starts) per claim")
+    search.add_argument("--steps", dest="search_steps", default=None, metavar="N",
+                        help="optimiser iterations per start")
+    search.add_argument("--draws", dest="search_draws", default=None, metavar="N",
+                        help="Monte-Carlo draws of a statistical claim")
 
     p_verify = sub.add_parser(
         "verify", help="run a family of checks (e.g. `verify supcon --K 10`)",
         description="Run every sub-check of a claim family and print a table.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     fam_sub = p_verify.add_subparsers(dest="family", metavar="FAMILY", parser_class=_Parser)
-    for family in all_families():
+    if families:
+        from .engine.families import all_families
+    for family in all_families() if families else ():
         p_fam = fam_sub.add_parser(family.name, help=family.description, description=family.description,
                                    epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
         group = p_fam.add_argument_group("family options")
@@ -245,6 +263,10 @@ def _budget(args: argparse.Namespace):
         kwargs["seconds"] = _parse_seconds(args.budget)
     if args.examples is not None:
         kwargs["examples"] = _parse_int(args.examples, "--examples", min_value=1)
+    for name in SEARCH_OPTIONS:  # only `check` has them (`verify ufm --starts` is a family option)
+        value = getattr(args, f"search_{name}", None)
+        if value is not None:
+            kwargs[name] = _parse_int(value, f"--{name}", min_value=1)
     return Budget(**kwargs)
 
 
@@ -254,6 +276,9 @@ def _budget_args(budget: Any, given: argparse.Namespace) -> list[str]:
         out += ["--budget", f"{budget.seconds:g}"]
     if given.examples is not None:
         out += ["--examples", str(budget.examples)]
+    for name in SEARCH_OPTIONS:
+        if getattr(given, f"search_{name}", None) is not None:
+            out += [f"--{name}", str(getattr(budget, name))]
     return out
 
 
@@ -490,6 +515,12 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
             module_names = {}
 
     unknown = [n for n in assignments if not any(n in c.param_names for c in claims)]
+    settings = [n for n in unknown if n in SEARCH_OPTIONS]
+    if settings:
+        # the amount of optimisation was a claim parameter before; it is an engine setting now
+        raise fail("--param", "theorycheck check",
+                   f"a parameter of the claim(s); {settings[0]} is an engine setting: use --{settings[0]} N",
+                   f"{settings[0]}={assignments[settings[0]]}")
     if unknown:
         known = sorted({n for c in claims for n in c.param_names})
         raise fail("--param", "theorycheck check",
@@ -630,15 +661,33 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str], load_error: Excepti
     raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover
 
 
+#: Top-level options that may precede ``--help`` (they take no value).
+_TOP_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose"})
+
+
+def _is_top_level_help(argv: Sequence[str]) -> bool:
+    """``theorycheck [-q|-v] --help`` (or no arguments): help on the commands only, which
+    needs no family and so no claim module, engine or torch."""
+    if not argv:
+        return True
+    for token in argv:
+        if token in ("-h", "--help"):
+            return True
+        if token not in _TOP_FLAGS:
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # answer without importing the engine (torch, cvxpy): instant
         print(f"theorycheck {__version__}")
         return EXIT_OK
-    load_error = _load_shipped()
+    top_help = _is_top_level_help(argv)
+    load_error = None if top_help else _load_shipped()
     try:
-        parser = build_parser()
+        parser = build_parser(families=not top_help)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help / --version print and exit 0

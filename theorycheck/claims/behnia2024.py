@@ -72,6 +72,11 @@ TAU_CONDITION = Assumption(
 ASSUMPTIONS = (D_GT_K, TAU_CONDITION)
 
 
+#: The engine's amount of optimisation for these claims (random starts, L-BFGS iterations
+#: per start): engine settings, not parameters of the statement; a Budget overrides them.
+_SEARCH = {"starts": 16, "steps": 500}
+
+
 def _params(*, d: int, K: int, n_per_class: int, imbalance: float) -> tuple:
     # d first: when "d>K" is dropped the engine explores d-1, d-2, d-3 before changing K
     return (
@@ -85,8 +90,6 @@ def _params(*, d: int, K: int, n_per_class: int, imbalance: float) -> tuple:
         Param("solver", "clarabel", "convex solver of the relaxation", type=str, choices=SOLVERS),
         Param("tau_max", 0.0, "upper end of behnia2024's temperature condition (0: not encoded)", type=float,
               min=0.0),
-        Param("starts", 16, "random starts of the local optimisation", min=1),
-        Param("steps", 500, "L-BFGS iterations per start", min=1),
     )
 
 
@@ -142,6 +145,7 @@ def _loss(H, p):
                "relaxation min {L(G) : G PSD, diag G = 1} (certified lower bound), for d > K and tau "
                "satisfying behnia2024's condition"),
     params=_params(d=5, K=4, n_per_class=3, imbalance=1.0),
+    search=_SEARCH,
     assumptions=ASSUMPTIONS,
     inputs=_sphere_inputs,
     optimum=_certified_optimum,
@@ -172,6 +176,7 @@ def _unique_distance(H, *, p) -> float:
                "features recovered from G* after an orthogonal Procrustes alignment (d > K, behnia2024's "
                "temperature condition)"),
     params=_params(d=5, K=4, n_per_class=3, imbalance=1.0),
+    search=_SEARCH,
     assumptions=ASSUMPTIONS,
     inputs=_sphere_inputs,
     optimum=_certified_optimum,
@@ -199,6 +204,7 @@ def _tight_witness(p) -> dict:
                "rank <= d, so the features recovered from the top-d eigenpairs of G* attain the certified "
                "lower bound in dimension d (d > K)"),
     params=_params(d=5, K=4, n_per_class=3, imbalance=1.0),
+    search=_SEARCH,
     assumptions=ASSUMPTIONS,
     inputs=_sphere_inputs,
     optimum=_certified_optimum,
@@ -243,6 +249,7 @@ def _imbalance_sweep(p) -> dict:
                "the label symmetry (block structure: one within-class and one between-class value per "
                "class type, one cross-type value)"),
     params=_params(d=5, K=4, n_per_class=2, imbalance=4.0),
+    search=_SEARCH,
     assumptions=ASSUMPTIONS,
     inputs=_sphere_inputs,
     optimum=_certified_optimum,
@@ -277,13 +284,16 @@ def ufm_checks(p) -> list:
     """
     K, n = p.K, p.n_per_class
     d = p.d if p.d is not None else K + 1
-    sc = {"d": d, "K": K, "n_per_class": n, "tau": p.tau, "solver": p.solver, "starts": p.starts}
-    planned = [("behnia2024.ufm.benign", sc),
-               ("behnia2024.ufm.unique", sc),
-               ("behnia2024.ufm.tight", sc),
-               ("behnia2024.ufm.imbalance", {**sc, "imbalance": p.imbalance})]
-    ce = {"d": d, "K": K, "n_per_class": n, "starts": p.starts}
-    return planned + [("zhu2021.ufm.etf", ce), ("zhu2021.ufm.norms", ce), ("zhu2021.ufm.benign", ce)]
+    sc = {"d": d, "K": K, "n_per_class": n, "tau": p.tau, "solver": p.solver}
+    # --starts is the engine's number of local optimisations, passed as an engine setting
+    # (not a claim parameter); --steps keeps each claim's own
+    search = {"starts": p.starts}
+    planned = [("behnia2024.ufm.benign", sc, search),
+               ("behnia2024.ufm.unique", sc, search),
+               ("behnia2024.ufm.tight", sc, search),
+               ("behnia2024.ufm.imbalance", {**sc, "imbalance": p.imbalance}, search)]
+    ce = {"d": d, "K": K, "n_per_class": n}
+    return planned + [(cid, ce, search) for cid in ("zhu2021.ufm.etf", "zhu2021.ufm.norms", "zhu2021.ufm.benign")]
 
 
 UFM_FAMILY = register_family(Family(

@@ -130,12 +130,10 @@ _BATCHES = Param("batches", "multiset", "batch set: multiset | subset | ordered"
 _LAM = Param("lam", 0.1, "L2 regularisation strength lambda (> 0)", type=float, min=0.0)
 
 
-def _starts(default: int) -> Param:
-    return Param("starts", default, "optimisation starts", min=1)
-
-
-def _steps(default: int) -> Param:
-    return Param("steps", default, "L-BFGS iterations per start", min=1)
+def _search(starts: int, steps: int) -> dict:
+    """The engine's amount of optimisation for a claim (random starts, L-BFGS iterations
+    per start): engine settings, not parameters of the statement; a Budget overrides them."""
+    return {"starts": starts, "steps": steps}
 
 
 # --------------------------------------------------------------------------- assumptions
@@ -330,7 +328,8 @@ def _existence_witness(p):
               "in R^h has rank <= h while rho^2 K/(K-1)(I - 11^T/K) has rank K-1; precisely, "
               "min over Z in R^{K x h} of ||Z Z^T - G_rho||_F^2 / ||G_rho||_F^2 = max(0, K-1-h)/(K-1) "
               "(Eckart-Young), which is 0 iff h >= K-1",
-    params=(_K, _H, _RHO, _starts(3), _steps(400)),
+    params=(_K, _H, _RHO),
+    search=_search(3, 400),
     inputs=lambda p, active: {"Z": st.real_matrix(p.K, p.h, _positive_rho(p, "graf2021.simplex.existence")
                                                   / math.sqrt(p.h))},
     optimum=_existence_optimum,
@@ -596,7 +595,8 @@ def _equality_requires(p, active):
               "minimiser satisfies (i)-(iii) (Z = Z_lifted[:, :h], Z_lifted on the sphere in R^{h+1}: "
               "exactly the ball)",
     params=(_N_CE, _K, Param("h", 2, "embedding dimension", min=1), _RHO,
-            Param("w_norm", 2.0, "Frobenius norm of W (> 0)", type=float, min=0.0), _starts(4), _steps(500)),
+            Param("w_norm", 2.0, "Frobenius norm of W (> 0)", type=float, min=0.0)),
+    search=_search(4, 500),
     assumptions=(BALANCED, BALL, DIM),
     inputs=_equality_inputs,
     optimum=lambda p: ce_lower_bound(p.K, p.rho, _w_norm(p)),
@@ -649,7 +649,7 @@ def _l2_value_at(p, row_norm: float, penalty: float = 1.0) -> float:
     return float(ce_l2_lower_bound(p.K, p.rho, penalty * p.lam, math.sqrt(p.K) * row_norm))
 
 
-_L2_PARAMS = (_N_CE, _K, Param("h", 2, "embedding dimension", min=1), _RHO, _LAM, _starts(4), _steps(500))
+_L2_PARAMS = (_N_CE, _K, Param("h", 2, "embedding dimension", min=1), _RHO, _LAM)
 
 _L2_STATEMENTS = {
     "row": "(as printed on the seed slide) L_CE(Z, W; Y) + lambda ||W||_F^2 is minimal iff (i)-(iii) hold "
@@ -679,6 +679,7 @@ def _l2_reading(reading: str):
         kind="characterization",
         statement=_L2_STATEMENTS[reading],
         params=_L2_PARAMS,
+        search=_search(4, 500),
         assumptions=(BALANCED, BALL, DIM),
         inputs=_l2_inputs,
         optimum=lambda p: _l2_value_at(p, _literal_row_norm(p, reading), penalty),
@@ -756,6 +757,7 @@ def _corrected_row_norm(p) -> float:
               "a (K-1)/(e^{a r} + K - 1), a = rho sqrt(K)/(K-1); every row then has norm r*/sqrt(K), and "
               "the minimum is g(r*) = log(1 + (K-1) e^{-a r*}) + lambda r*^2",
     params=_L2_PARAMS,
+    search=_search(4, 500),
     assumptions=(BALANCED, BALL, DIM),
     inputs=_l2_inputs,
     optimum=lambda p: ce_l2_minimiser(p.K, _positive_rho(p, "graf2021.ce.l2-corrected"),
@@ -959,7 +961,8 @@ _SC_PARAMS = (_N_SC, _K, _H, _RHO, _B, _BATCHES)
               "sum_{l=2..b} l M_l log(l - 1 + (b-l) exp(-rho^2 K/(K-1))), attained at the collapsed "
               "regular simplex (M_l per batch set as in THEORY.md section 3); checked by exact "
               "enumeration of the batches: L_SC at the simplex equals it and no configuration goes below",
-    params=_SC_PARAMS + (_starts(2), _steps(300)),
+    params=_SC_PARAMS,
+    search=_search(2, 300),
     assumptions=(SPHERE, DIM),
     # balanced labels are part of the statement (the closed form is defined for them)
     inputs=lambda p, active: _sc_inputs(p, set(active) | {"balanced", "all batches"}, every_class=False),
@@ -984,7 +987,8 @@ def sc_minimum_claim(Z, y, batch_stride, *, p):
               "z_n = zeta_{y_n}; judged by multi-start optimisation on the sphere with exact batch "
               "enumeration: never below the closed form, reaching it, at distance -> 0 from the nearest "
               "collapsed regular simplex",
-    params=_SC_PARAMS + (_starts(4), _steps(300)),
+    params=_SC_PARAMS,
+    search=_search(4, 300),
     assumptions=(BALANCED, SPHERE, DIM, BATCH_SIZE, BATCH_SET),
     inputs=lambda p, active: _sc_inputs(p, set(active), every_class=True),
     optimum=_sc_closed_form,
@@ -1035,8 +1039,8 @@ def _batch_from_draw(draw: np.ndarray, p) -> np.ndarray:
               "K E[l log(l - 1 + (b-l) exp(-rho^2 K/(K-1)))] (graf2021.sc.minimum at sizes too large to "
               "enumerate; Monte-Carlo, not a proof)",
     params=(Param("N", 100, "number of samples", min=2), Param("K", 10, "number of classes", min=2),
-            Param("h", 9, "embedding dimension", min=1), _RHO, Param("b", 20, "batch size", min=2), _BATCHES,
-            Param("draws", 2000, "Monte-Carlo draws", min=30)),
+            Param("h", 9, "embedding dimension", min=1), _RHO, Param("b", 20, "batch size", min=2), _BATCHES),
+    search={"draws": 2000},  # Monte-Carlo draws: an engine setting (Budget(draws=...) overrides it)
     inputs=_sampled_inputs,  # no simplex when h < K-1: an empty input space, VACUOUS
     expected=lambda p: sc_minimum(p.N, p.K, p.b, p.rho, p.batches).mean_per_batch,
     summary_keys=("mean", "expected", "n_draws"),

@@ -51,6 +51,11 @@ WEIGHT_DECAY = Assumption("weight-decay", "lambda_W > 0 and lambda_H > 0 (withou
                                           "not attained)")
 
 
+#: The engine's amount of optimisation for these claims (random starts, L-BFGS iterations
+#: per start): engine settings, not parameters of the statement; a Budget overrides them.
+_SEARCH = {"starts": 16, "steps": 500}
+
+
 def _params(d: int) -> tuple:
     return (
         Param("d", d, "feature dimension", min=1),
@@ -59,8 +64,6 @@ def _params(d: int) -> tuple:
         Param("lambda_W", 0.01, "weight decay of W", type=float, min=0.0),
         Param("lambda_H", 0.01, "weight decay of the features H", type=float, min=0.0),
         Param("lambda_b", 0.01, "weight decay of the bias b", type=float, min=0.0),
-        Param("starts", 16, "random starts of the local optimisation", min=1),
-        Param("steps", 500, "L-BFGS iterations per start", min=1),
     )
 
 
@@ -134,6 +137,7 @@ def _norm_distance(W, H, b, *, p) -> float:
                "to I - 11^T/K, h_i = sqrt(lambda_W/(lambda_H n)) w_{y_i}, and b = 0 (lambda_b > 0) or b "
                "constant (lambda_b = 0)"),
     params=_params(4),
+    search=_SEARCH,
     assumptions=(D_GE_K_MINUS_1, WEIGHT_DECAY),
     inputs=_inputs,
     optimum=_optimum,
@@ -158,6 +162,7 @@ def ce_ufm_etf(W, H, b, *, p):
                "log(1/s - (K-1)) for every k and ||h_i|| = sqrt(lambda_W/(lambda_H n)) ||w_{y_i}|| (closed form "
                "of zhu2021's global minimiser, derived in theorycheck.ufm.ce_ufm_global_minimiser)"),
     params=_params(4),
+    search=_SEARCH,
     assumptions=(D_GE_K_MINUS_1, WEIGHT_DECAY),
     inputs=_inputs,
     optimum=_optimum,
@@ -179,6 +184,7 @@ def ce_ufm_norms(W, H, b, *, p):
     statement=("Regularised CE unconstrained-features model: for d > K the objective has no spurious local "
                "minima -- every local minimiser attains the global minimum f* (zhu2021)"),
     params=_params(5),
+    search=_SEARCH,
     assumptions=(D_GT_K, WEIGHT_DECAY),
     inputs=_inputs,
     optimum=_optimum,

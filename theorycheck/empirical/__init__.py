@@ -27,13 +27,51 @@ Example (a few seconds on a CPU)::
     result.final["cos_mean"], result.final["target_cos"]    # about -0.111 and -1/9
 """
 
-from .data import DATA_NAMES, DataSet, RandomCropFlip, UnsafePickleError, load_cifar, load_dataset, load_mnist
-from .distributed import all_gather_with_grad
-from .metrics import GeometryTracker, NearestClassMeanAgreement, geometry_summary
-from .models import MLP, ResNet18, SmallCNN, SphereProjection, build_encoder
-from .objectives import CrossEntropyObjective, SupConObjective, make_objective
-from .random_labels import fit_scaling, flip_labels, run_random_labels, scaling_verdict
-from .train import BatchSampler, TrainConfig, TrainResult, resolve_device, train
+import importlib
+import sys
+import types
+
+# The package root imports nothing heavy: ``theorycheck --help`` builds the ``train`` and
+# ``random-labels`` sub-commands from :mod:`.cli` without importing torch. Each public name
+# is loaded from its submodule on first use (PEP 562).
+_EXPORTS = {
+    "data": ("DATA_NAMES", "DataSet", "RandomCropFlip", "UnsafePickleError", "load_cifar", "load_dataset",
+             "load_mnist"),
+    "distributed": ("all_gather_with_grad",),
+    "metrics": ("GeometryTracker", "NearestClassMeanAgreement", "geometry_summary"),
+    "models": ("MLP", "ResNet18", "SmallCNN", "SphereProjection", "build_encoder"),
+    "objectives": ("CrossEntropyObjective", "SupConObjective", "make_objective"),
+    "random_labels": ("fit_scaling", "flip_labels", "run_random_labels", "scaling_verdict"),
+    "train": ("BatchSampler", "TrainConfig", "TrainResult", "resolve_device", "train"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
+
+class _Package(types.ModuleType):
+    """The package module; importing the submodule ``train`` must not replace the exported
+    function ``train`` (the import system sets a package attribute per loaded submodule)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _MODULE_OF and isinstance(value, types.ModuleType):
+            return  # the exported name (a function, a class) wins over a same-named submodule
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "DATA_NAMES",

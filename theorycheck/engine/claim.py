@@ -38,6 +38,7 @@ from .calling import invoke, signature_problem
 from .errors import ClaimError, Inconclusive
 from . import kinds as _kinds
 from . import registry
+from .results import SEARCH_SETTINGS
 from .sweep import Sweep
 
 __all__ = [
@@ -228,6 +229,18 @@ class Assumption:
 # --------------------------------------------------------------------------- claim
 
 
+def _check_search(search: Any, caller: str) -> dict[str, int]:
+    """A claim's ``search=`` settings: a mapping of SEARCH_SETTINGS names to ints >= 1."""
+    if not isinstance(search, Mapping):
+        raise fail_type("search", caller, f"a dict with keys among {list(SEARCH_SETTINGS)}", search)
+    out = {}
+    for name, value in search.items():
+        if name not in SEARCH_SETTINGS:
+            raise fail("search", caller, f"a dict with keys among {list(SEARCH_SETTINGS)}", name)
+        out[name] = check_int(value, f"search[{name!r}]", caller, min_value=1)
+    return out
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Claim:
     """A checkable statement: id, citation, statement, assumptions, input spaces, evaluator.
@@ -267,6 +280,11 @@ class Claim:
     sweep : Sweep or None
         The claim judged again at several values of one parameter, run by the engine
         within the user's budget (:mod:`theorycheck.engine.sweep`); never the verdict.
+    search : dict
+        Engine settings of the optimisation kinds (``starts``, ``steps``, ``draws``: ints
+        >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
+        the same name overrides it. They are not parameters: they never appear in
+        ``params`` and a parameter called ``starts`` does not steer the engine.
     """
 
     id: str
@@ -294,6 +312,7 @@ class Claim:
     summary_keys: tuple = ()
     extra_evidence: Callable | None = None
     sweep: Sweep | None = None
+    search: Mapping = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -335,6 +354,7 @@ class Claim:
             if self.sweep.param not in {q.name for q in params}:
                 raise fail("sweep", f"claim {self.id!r}", "a Sweep of one of the claim's parameters",
                            self.sweep.param)
+        object.__setattr__(self, "search", _check_search(self.search, f"claim {self.id!r}"))
         check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
         check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
         check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
@@ -466,12 +486,15 @@ def claim(
     summary_keys: tuple = (),
     extra_evidence: Callable | None = None,
     sweep: Sweep | None = None,
+    search: Mapping | None = None,
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
 
     The decorated name becomes the ``Claim`` (callable: it calls the evaluator). For an
     empirical claim the decorated function is used as ``run`` when ``run`` is not given.
+    ``search=dict(starts=16, steps=500)`` (keys ``starts``, ``steps``, ``draws``) sets the
+    claim's default amount of optimisation; a ``Budget`` with the same setting overrides it.
     """
 
     def decorate(fn: Callable) -> Claim:
@@ -488,7 +511,7 @@ def claim(
             optimum=optimum, witness=witness, distance=distance, trivial=trivial, expected=expected,
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
-            extra_evidence=extra_evidence, sweep=sweep,
+            extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
         )
         if register:
             registry.register(made)

@@ -20,13 +20,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import difflib
 import importlib.metadata
 import math
 import platform as _platform
 import shlex
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -134,7 +134,9 @@ class Family:
         ``checks``.
     checks : callable
         ``checks(p) -> [(claim_id, params_dict), ...]``: which claims to judge with which
-        parameters, given the resolved options ``p`` (a ``Params``, ``p.K``).
+        parameters, given the resolved options ``p`` (a ``Params``, ``p.K``). An item may
+        carry a third element, a dict of engine settings (``starts``, ``steps``, ``draws``)
+        used as the budget's for that claim unless the run's budget sets them itself.
     """
 
     name: str
@@ -314,13 +316,36 @@ def resolve_family_options(family: Family, options: Mapping[str, Any] | None) ->
 @dataclass(frozen=True)
 class Check:
     """One claim to judge: the claim (object or registered id), its parameters, the shell
-    command that reproduces it (``theorycheck check ...``), and ``target``: the
-    ``FILE.py::NAME`` / ``module:NAME`` that loads a user's claim (None for registered ones)."""
+    command that reproduces it (``theorycheck check ...``), ``target``: the
+    ``FILE.py::NAME`` / ``module:NAME`` that loads a user's claim (None for registered ones),
+    and ``search``: engine settings (``starts``, ``steps``, ``draws``) for this claim, used
+    where the run's budget does not set them."""
 
     claim: Any
     params: Mapping[str, Any] = field(default_factory=dict)
     reproduce: str = ""
     target: str | None = None
+    search: Mapping[str, int] = field(default_factory=dict)
+
+
+def _check_of(family: Family, item: Any, reproduce: str = "") -> Check:
+    """A family's planned item ``(claim_id, params)`` or ``(claim_id, params, search)`` as a Check."""
+    if not (isinstance(item, tuple) and len(item) in (2, 3) and isinstance(item[1], Mapping)
+            and (len(item) == 2 or isinstance(item[2], Mapping))):
+        raise fail("checks", f"Family {family.name!r}",
+                   "a list of (claim_id, params_dict) or (claim_id, params_dict, search_dict) tuples", item)
+    search = dict(item[2]) if len(item) == 3 else {}
+    return Check(claim=item[0], params=dict(item[1]), reproduce=reproduce, search=search)
+
+
+def _budget_for(budget: Any, check: Check) -> Any:
+    """The run's budget with the check's engine settings filled in where the budget has none."""
+    if not check.search:
+        return budget
+    from .results import Budget
+
+    base = budget if budget is not None else Budget()
+    return dataclasses.replace(base, **{**dict(check.search), **base.search_settings()})
 
 
 @dataclass
@@ -483,7 +508,9 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         ``None``: a bar on stderr when it is a terminal; ``False``: none; ``True``: always;
         a :class:`theorycheck.progress.Progress` to draw on.
     command : str, optional
-        The shell command recorded in the report (default: this process's argv).
+        The command recorded in the report; the CLI passes its own command line. Default:
+        the checks' shared ``reproduce`` command when they have one, else a description of
+        this Python call (the engine does not read ``sys.argv``: it knows no CLI).
     """
     from ..citations import resolve
     from ..progress import Progress
@@ -512,7 +539,7 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
     try:
         for check, cl in zip(checks, claims):
             bar.start_step(cl.id)
-            result = judge(cl, dict(check.params), budget=budget, seed=seed, ablate=ablate)
+            result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed, ablate=ablate)
             refs = resolve(getattr(cl, "cite", None))
             for ref in refs:
                 references.setdefault(ref.key, ref.to_dict())
@@ -532,10 +559,39 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         if own_bar:
             bar.close()
     if command is None:
-        command = "theorycheck " + shlex.join(sys.argv[1:])
+        command = _default_command(checks, seed)
     return RunResults(entries=entries, seed=seed, command=command, started=started,
                       budget=_budget_dict(budget if budget is not None else Budget()),
                       references=references, family=family, options=dict(options or {}))
+
+
+def _default_command(checks: Sequence[Check], seed: int) -> str:
+    """What produced a run_checks document when the caller named no command."""
+    shared = {c.reproduce for c in checks}
+    if len(shared) == 1 and "" not in shared:
+        return shared.pop()
+    return f"theorycheck.engine.families.run_checks(<{len(checks)} checks>, seed={seed})"
+
+
+def _all_command(options: Mapping[str, Any] | None, *, seed: int, budget: Any, ablate: bool,
+                 empirical: bool) -> str:
+    """The ``theorycheck verify all ...`` command line equivalent to a run_all call."""
+    parts = ["theorycheck", "verify", "all"]
+    if (options or {}).get("K") is not None:
+        parts += ["--K", str(options["K"])]
+    if empirical:
+        parts.append("--empirical")
+    if ablate:
+        parts.append("--ablate")
+    parts += ["--seed", str(seed)]
+    if budget is not None:
+        seconds = getattr(budget, "seconds", budget)
+        if seconds is not None:
+            parts += ["--budget", f"{seconds:g}"]
+        examples = getattr(budget, "examples", None)
+        if examples is not None:
+            parts += ["--examples", str(examples)]
+    return shlex.join(parts)
 
 
 def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: Any = None,
@@ -583,10 +639,7 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
     planned = list(family.checks(p))
     checks = []
     for item in planned:
-        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
-            raise fail("checks", f"Family {family.name!r}", "a list of (claim_id, params_dict) pairs", item)
-        claim_id, params = item
-        checks.append(Check(claim=claim_id, params=dict(params), reproduce=reproduce))
+        checks.append(_check_of(family, item, reproduce))
     return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
                       command=command if command is not None else reproduce, family=family.name,
                       options={k: p[k] for k in family_option_names(family)})
@@ -696,13 +749,11 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
         p = resolve_family_options(fam, mine)
         checks, skipped = [], []
         for item in fam.checks(p):
-            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping)):
-                raise fail("checks", f"Family {fam.name!r}", "a list of (claim_id, params_dict) pairs", item)
-            claim_id, params = item
-            if not empirical and _is_empirical(claim_id):
-                skipped.append(getattr(claim_id, "id", claim_id))
+            check = _check_of(fam, item)
+            if not empirical and _is_empirical(check.claim):
+                skipped.append(getattr(check.claim, "id", check.claim))
                 continue
-            checks.append(Check(claim=claim_id, params=dict(params)))
+            checks.append(check)
         planned.append(PlannedFamily(fam, p, tuple(checks), tuple(skipped)))
     if budget is not None:
         shared = Budget.coerce(budget)
@@ -714,7 +765,7 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
         if budget is None and family_budgets and pf.family.name in family_budgets:
             own = Budget.coerce(family_budgets[pf.family.name])
         reproduce = verify_command(pf.family, pf.params, seed=seed, budget=own, ablate=ablate)
-        checks = tuple(Check(claim=c.claim, params=c.params, reproduce=reproduce) for c in pf.checks)
+        checks = tuple(dataclasses.replace(c, reproduce=reproduce) for c in pf.checks)
         out.append(PlannedFamily(pf.family, pf.params, checks, pf.skipped, own))
     return out
 
@@ -766,9 +817,9 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     finally:
         if own_bar:
             bar.close()
-    if command is None:
-        command = "theorycheck " + shlex.join(sys.argv[1:])
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
+    if command is None:
+        command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
     given = {}
     for key, value in dict(options or {}).items():  # as the families read them (``"4"`` -> 4)
         if value is not None:

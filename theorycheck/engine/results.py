@@ -54,6 +54,11 @@ class Verdict(str, enum.Enum):
 # --------------------------------------------------------------------------- budget
 
 
+#: Engine settings of the optimisation kinds: set by a ``Budget`` or a claim's ``search=``,
+#: never by a claim parameter of the same name.
+SEARCH_SETTINGS = ("starts", "steps", "draws")
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """How much search a budget buys (a deterministic function of the budget, never of speed).
@@ -79,7 +84,8 @@ class Plan:
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
-    """How long to search: seconds (a hard deadline) and/or a number of examples.
+    """How long to search: seconds (a hard deadline) and/or a number of examples, and
+    optional explicit search settings of the optimisation kinds.
 
     The amount of work is fixed by the budget alone (so a seed reproduces the verdict
     and the counterexample exactly); ``seconds`` also acts as a deadline that stops the
@@ -92,16 +98,27 @@ class Budget:
     examples : int or None
         Random inputs to try (hypothesis + numpy). ``None``: 40 per budget second, at
         least 60 and at most 4000 (200 for the default 5 s).
+    starts, steps, draws : int or None
+        Engine settings of the optimisation kinds: local optimisations (``starts``),
+        optimiser iterations per start (``steps``), Monte-Carlo draws of a statistical
+        claim (``draws``). When given they override the claim's own ``search=`` settings
+        (see :func:`theorycheck.engine.claim.claim`); ``None``: the claim's, else derived
+        from ``examples`` / ``seconds``. They are never read from claim parameters.
     """
 
     seconds: float | None = 5.0
     examples: int | None = None
+    starts: int | None = None
+    steps: int | None = None
+    draws: int | None = None
 
     def __post_init__(self) -> None:
         if self.seconds is not None:
             object.__setattr__(self, "seconds", check_real(self.seconds, "seconds", "Budget", gt=0.0))
-        if self.examples is not None:
-            object.__setattr__(self, "examples", check_int(self.examples, "examples", "Budget", min_value=1))
+        for name in ("examples",) + SEARCH_SETTINGS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_int(value, name, "Budget", min_value=1))
 
     @classmethod
     def coerce(cls, value: Any) -> "Budget":
@@ -127,14 +144,22 @@ class Budget:
         return Plan(hypothesis_examples=hyp, random_examples=rnd, adversarial_starts=starts,
                     adversarial_steps=steps)
 
+    def search_settings(self) -> dict[str, int]:
+        """The explicit engine settings (``starts``, ``steps``, ``draws``) this budget sets."""
+        return {name: getattr(self, name) for name in SEARCH_SETTINGS if getattr(self, name) is not None}
+
     def scaled(self, fraction: float) -> "Budget":
-        """A smaller budget (ablations, shrinking) with the same proportions."""
+        """A smaller budget (ablations, shrinking) with the same proportions.
+
+        Explicit search settings are kept: they say how thorough each optimisation is,
+        which an ablation should not change (the deadline still cuts it short)."""
         seconds = None if self.seconds is None else max(0.05, self.seconds * fraction)
         examples = None if self.examples is None else max(10, int(self.examples * fraction))
-        return Budget(seconds=seconds, examples=examples)
+        return Budget(seconds=seconds, examples=examples, **self.search_settings())
 
     def __repr__(self) -> str:
-        return f"Budget(seconds={self.seconds!r}, examples={self.examples!r})"
+        extra = "".join(f", {k}={v!r}" for k, v in self.search_settings().items())
+        return f"Budget(seconds={self.seconds!r}, examples={self.examples!r}{extra})"
 
 
 # --------------------------------------------------------------------------- JSON helpers

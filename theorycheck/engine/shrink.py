@@ -17,9 +17,10 @@ Optimum, characterization and landscape claims have no single input to re-search
 counterexample comes out of a whole optimisation. :func:`shrink_refutation_sizes` walks
 their sizes down the same way and re-runs the claim's own judge at each smaller size,
 keeping the smallest size at which the judge still refutes (its counterexample is then
-confirmed in high precision by that judge, as at the original size). Integer params the
-optimisation judges read as search settings (``starts``, ``steps``, ``draws``) are not
-sizes and are never shrunk; at most :data:`MAX_REJUDGED_SIZES` sizes are judged.
+confirmed in high precision by that judge, as at the original size). The amount of
+optimisation (``starts``, ``steps``, ``draws``) is an engine setting of the budget or the
+claim's ``search=``, not a parameter, so every integer parameter is a size here; at most
+:data:`MAX_REJUDGED_SIZES` sizes are judged.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ SHRINK_SHARE = 0.3
 _SIZE_TRIES_PER_PARAM = 4
 
 
-#: Integer params that set the amount of optimisation rather than a size.
-SEARCH_SETTINGS = ("starts", "steps", "draws")
 #: Most smaller sizes re-judged for an optimisation claim (each is a whole judgement).
 MAX_REJUDGED_SIZES = 8
 
@@ -210,7 +209,7 @@ def shrink_refutation_sizes(ctx: JudgeContext, rejudge: Callable[[JudgeContext],
     current_ctx, current = ctx, outcome
     for _pass in range(2):
         changed = False
-        for name, value in smaller_sizes(current_ctx, skip=SEARCH_SETTINGS):
+        for name, value in smaller_sizes(current_ctx):
             if expired() or record["size_tries"] >= MAX_REJUDGED_SIZES:
                 break
             if value >= current_ctx.params[name]:

@@ -3,8 +3,9 @@
 The decision rules (the tolerance ``tau`` around a claimed optimum, the high-precision
 confirmation of a value below it with the constraint noise of the float point, the
 simplification of a confirmed input) are stated in :mod:`theorycheck.engine.optim`'s
-docstring and implemented here once; the number of starts or draws comes from the budget
-(or from the claim, see :func:`budget_count`).
+docstring and implemented here once; the number of starts, steps or draws comes from the
+budget or from the claim's ``search=`` settings (see :func:`budget_count`), never from a
+claim parameter.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from ... import backend as xp
-from ..._validation import InvalidArgumentError, check_int, describe, fail, fail_type
+from ..._validation import InvalidArgumentError, describe, fail, fail_type
 from ..calling import invoke
 from ..confirm import confirm_relation
 from ..errors import ClaimError
@@ -74,22 +75,25 @@ def claim_tolerances(claim: Any) -> tuple[float, float]:
     return (1e-9 if rtol is None else float(rtol)), (1e-12 if atol is None else float(atol))
 
 
-def _param(ctx: Any, name: str) -> Any:
-    params = ctx.params
-    try:
-        return params[name] if name in params else None
-    except TypeError:
-        return getattr(params, name, None)
+def search_setting(ctx: Any, name: str) -> int | None:
+    """An explicit engine setting (``starts``, ``steps``, ``draws``): the budget's, else the
+    claim's ``search=``, else None. Claim parameters are never read: a parameter called
+    ``starts`` is part of the claim's statement, not an instruction to the engine."""
+    value = getattr(getattr(ctx, "budget", None), name, None)
+    if value is None:
+        value = (getattr(ctx.claim, "search", None) or {}).get(name)
+    return None if value is None else int(value)
 
 
 def budget_count(ctx: Any, name: str, per_second: float, low: int, high: int) -> int:
-    """How many starts/draws: a claim param, else budget.examples, else scaled from seconds.
+    """How many starts/draws: the explicit setting (:func:`search_setting`), else
+    budget.examples, else scaled from seconds.
 
-    A deterministic function of the budget, so the same seed and budget give the same plan.
+    A deterministic function of the budget and claim, so the same seed and budget give the same plan.
     """
-    value = _param(ctx, name)
+    value = search_setting(ctx, name)
     if value is not None:
-        return check_int(value, name, ctx.claim.id if hasattr(ctx.claim, "id") else "judge", min_value=1)
+        return value
     budget = getattr(ctx, "budget", None)
     examples = getattr(budget, "examples", None)
     if examples is not None:
@@ -101,8 +105,9 @@ def budget_count(ctx: Any, name: str, per_second: float, low: int, high: int) ->
 
 
 def steps_for(ctx: Any, default: int) -> int:
-    value = _param(ctx, "steps")
-    return default if value is None else check_int(value, "steps", getattr(ctx.claim, "id", "judge"), min_value=1)
+    """Optimiser iterations per start: the explicit setting, else the kind's default."""
+    value = search_setting(ctx, "steps")
+    return default if value is None else value
 
 
 def claim_objective(ctx: Any) -> Callable:

@@ -41,7 +41,8 @@ def judge_statistical(ctx: Any):
     the verdict; the distribution-free Chebyshev half-width of the mean,
     :math:`s / \sqrt{n \alpha}`, is reported beside it for comparison.
 
-    The number of draws is ``params["draws"]``, else ``budget.examples``, else
+    The number of draws is ``budget.draws``, else the claim's ``search["draws"]``, else
+    ``budget.examples``, else
     ``clip(2000 * budget.seconds, 2000, 100000)``; the deadline stops early (reported).
 
     Verdict
