@@ -1294,8 +1294,9 @@ def _repair_invariant(point: _Invariant, constraint: str) -> _Invariant:
 class _TypedBoundResult:
     """What the class-size-typed results share: the certified gap, N and the labels.
 
-    Subclasses are dataclasses with ``lower_bound``, ``upper_bound`` and ``class_types``
-    (pairs ``(k, n)``: k classes of n samples each).
+    Subclasses are dataclasses with ``lower_bound``, ``upper_bound``, ``class_types``
+    (pairs ``(k, n)``: k classes of n samples each), ``within`` (per type) and
+    ``mean_cos`` (per pair of types).
     """
 
     @property
@@ -1310,6 +1311,44 @@ class _TypedBoundResult:
     def labels(self) -> np.ndarray:
         """Labels matching :meth:`gram`: classes numbered type by type."""
         return _labels_for_types(*zip(*self.class_types))[0]
+
+    def geometry(self) -> dict:
+        """Class-mean geometry.
+
+        Balanced (one type): ``within`` (collapse = 1) and ``cos_between`` (simplex:
+        ``-1/(K-1)``). STEP (two types): ``within_majority``, ``within_minority``,
+        ``cos_majority_majority``, ``cos_minority_minority``, ``cos_majority_minority``
+        and ``ratio`` ``R = n_major / n_minor``; the majority type is the one with more
+        samples per class (the first type when equal). A cosine between two classes of a
+        type with only one class is None. Three or more types: :meth:`type_geometry`.
+        """
+        if len(self.class_types) == 1:
+            return {"within": self.within[0], "cos_between": self.mean_cos.get((0, 0))}
+        if len(self.class_types) >= 3:
+            return self.type_geometry()
+        major, minor = (0, 1) if self.class_types[0][1] >= self.class_types[1][1] else (1, 0)
+        return {
+            "ratio": self.class_types[major][1] / self.class_types[minor][1],
+            "within_majority": self.within[major],
+            "within_minority": self.within[minor],
+            "cos_majority_majority": self.mean_cos.get((major, major)),
+            "cos_minority_minority": self.mean_cos.get((minor, minor)),
+            "cos_majority_minority": self.mean_cos.get((major, minor)),
+        }
+
+    def type_geometry(self) -> dict:
+        """Class-mean geometry per type, for any number of types.
+
+        ``types``: one ``{"classes": k, "samples_per_class": n, "within": a}`` per type, in
+        the order of ``class_types``; ``cos``: ``{(s, t): cosine between the means of a class
+        of type s and a (different) class of type t}`` for s <= t (``(s, s)`` only when type
+        s has two or more classes).
+        """
+        return {
+            "types": [{"classes": k, "samples_per_class": n, "within": self.within[s]}
+                      for s, (k, n) in enumerate(self.class_types)],
+            "cos": {(s, t): c for (s, t), c in self.mean_cos.items() if s <= t},
+        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -1374,44 +1413,6 @@ class ReducedRelaxationResult(_TypedBoundResult):
     def gram(self) -> np.ndarray:
         """The full (N, N) invariant ``G*`` (memory N^2: for moderate N)."""
         return self._point.expand()
-
-    def geometry(self) -> dict:
-        """Class-mean geometry.
-
-        Balanced (one type): ``within`` (collapse = 1) and ``cos_between`` (simplex:
-        ``-1/(K-1)``). STEP (two types): ``within_majority``, ``within_minority``,
-        ``cos_majority_majority``, ``cos_minority_minority``, ``cos_majority_minority``
-        and ``ratio`` ``R = n_major / n_minor``; the majority type is the one with more
-        samples per class (the first type when equal). A cosine between two classes of a
-        type with only one class is None. Three or more types: :meth:`type_geometry`.
-        """
-        if len(self.class_types) == 1:
-            return {"within": self.within[0], "cos_between": self.mean_cos.get((0, 0))}
-        if len(self.class_types) >= 3:
-            return self.type_geometry()
-        major, minor = (0, 1) if self.class_types[0][1] >= self.class_types[1][1] else (1, 0)
-        return {
-            "ratio": self.class_types[major][1] / self.class_types[minor][1],
-            "within_majority": self.within[major],
-            "within_minority": self.within[minor],
-            "cos_majority_majority": self.mean_cos.get((major, major)),
-            "cos_minority_minority": self.mean_cos.get((minor, minor)),
-            "cos_majority_minority": self.mean_cos.get((major, minor)),
-        }
-
-    def type_geometry(self) -> dict:
-        """Class-mean geometry per type, for any number of types.
-
-        ``types``: one ``{"classes": k, "samples_per_class": n, "within": a}`` per type, in
-        the order of ``class_types``; ``cos``: ``{(s, t): cosine between the means of a class
-        of type s and a (different) class of type t}`` for s <= t (``(s, s)`` only when type
-        s has two or more classes).
-        """
-        return {
-            "types": [{"classes": k, "samples_per_class": n, "within": self.within[s]}
-                      for s, (k, n) in enumerate(self.class_types)],
-            "cos": {(s, t): c for (s, t), c in self.mean_cos.items() if s <= t},
-        }
 
     def __repr__(self) -> str:
         return (
@@ -2130,30 +2131,6 @@ class BatchRelaxationResult(_TypedBoundResult):
         M = np.where(types[:, None] == types[None, :], p.same[types][:, None], p.cross[types[:, None], types[None, :]])
         np.fill_diagonal(M, p.within[types])
         return self.rho ** 2 * M
-
-    def geometry(self) -> dict:
-        """Class-mean geometry: as :meth:`ReducedRelaxationResult.geometry`."""
-        if len(self.class_types) == 1:
-            return {"within": self.within[0], "cos_between": self.mean_cos.get((0, 0))}
-        if len(self.class_types) >= 3:
-            return self.type_geometry()
-        major, minor = (0, 1) if self.class_types[0][1] >= self.class_types[1][1] else (1, 0)
-        return {
-            "ratio": self.class_types[major][1] / self.class_types[minor][1],
-            "within_majority": self.within[major],
-            "within_minority": self.within[minor],
-            "cos_majority_majority": self.mean_cos.get((major, major)),
-            "cos_minority_minority": self.mean_cos.get((minor, minor)),
-            "cos_majority_minority": self.mean_cos.get((major, minor)),
-        }
-
-    def type_geometry(self) -> dict:
-        """Per-type geometry: as :meth:`ReducedRelaxationResult.type_geometry`."""
-        return {
-            "types": [{"classes": k, "samples_per_class": n, "within": self.within[s]}
-                      for s, (k, n) in enumerate(self.class_types)],
-            "cos": {(s, t): c for (s, t), c in self.mean_cos.items() if s <= t},
-        }
 
     def __repr__(self) -> str:
         return (f"BatchRelaxationResult(class_types={self.class_types!r}, b={self.b}, "
