@@ -2261,6 +2261,16 @@ def _solve_batch_dual(rows: _BatchRows, beta: float, solver: str, eps: float, ma
     return P
 
 
+def _check_batch_args(class_sizes: Any, b: Any, batches: Any, rho: Any, caller: str) -> tuple:
+    """Validate the arguments shared by the batch-summed functions: ``(types, N, b, batches, rho)``."""
+    types, N = _batch_types(class_sizes, caller)
+    b = check_int(b, "b", caller, min_value=2)
+    batches = check_choice(batches, "batches", caller, BATCH_SETS)
+    if batches == "subset" and b > N:
+        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
+    return types, N, b, batches, check_real(rho, "rho", caller, gt=0.0)
+
+
 def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="clarabel", eps=1e-9,
                         max_iters=None, verbose=False, rank_tol=1e-6) -> BatchRelaxationResult:
     r"""Certified global optimum of graf2021's supervised contrastive loss summed over a batch set.
@@ -2335,12 +2345,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
     (True, 9)
     """
     caller = "batch_sc_relaxation"
-    types, N = _batch_types(class_sizes, caller)
-    b = check_int(b, "b", caller, min_value=2)
-    batches = check_choice(batches, "batches", caller, BATCH_SETS)
-    if batches == "subset" and b > N:
-        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
-    rho = check_real(rho, "rho", caller, gt=0.0)
+    types, N, b, batches, rho = _check_batch_args(class_sizes, b, batches, rho, caller)
     _, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
         caller, "sphere", solver, eps, max_iters, verbose, rank_tol)
     T = len(types)
@@ -2444,12 +2449,7 @@ def batch_sc_simplex_value(class_sizes, b, batches="multiset", rho=1.0) -> float
     True
     """
     caller = "batch_sc_simplex_value"
-    types, N = _batch_types(class_sizes, caller)
-    b = check_int(b, "b", caller, min_value=2)
-    batches = check_choice(batches, "batches", caller, BATCH_SETS)
-    if batches == "subset" and b > N:
-        raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
-    rho = check_real(rho, "rho", caller, gt=0.0)
+    types, N, b, batches, rho = _check_batch_args(class_sizes, b, batches, rho, caller)
     k, n = [t[0] for t in types], [t[1] for t in types]
     T = len(types)
     K = sum(k)

@@ -573,6 +573,18 @@ def _default_command(checks: Sequence[Check], seed: int) -> str:
     return f"theorycheck.engine.families.run_checks(<{len(checks)} checks>, seed={seed})"
 
 
+def _budget_args(budget: Any) -> list[str]:
+    """``--budget``/``--examples`` for a Budget, a number of seconds, or None."""
+    args: list[str] = []
+    seconds = getattr(budget, "seconds", budget)
+    if seconds is not None:
+        args += ["--budget", f"{seconds:g}"]
+    examples = getattr(budget, "examples", None)
+    if examples is not None:
+        args += ["--examples", str(examples)]
+    return args
+
+
 def _all_command(options: Mapping[str, Any] | None, *, seed: int, budget: Any, ablate: bool,
                  empirical: bool) -> str:
     """The ``theorycheck verify all ...`` command line equivalent to a run_all call."""
@@ -583,14 +595,7 @@ def _all_command(options: Mapping[str, Any] | None, *, seed: int, budget: Any, a
         parts.append("--empirical")
     if ablate:
         parts.append("--ablate")
-    parts += ["--seed", str(seed)]
-    if budget is not None:
-        seconds = getattr(budget, "seconds", budget)
-        if seconds is not None:
-            parts += ["--budget", f"{seconds:g}"]
-        examples = getattr(budget, "examples", None)
-        if examples is not None:
-            parts += ["--examples", str(examples)]
+    parts += ["--seed", str(seed), *_budget_args(budget)]
     return shlex.join(parts)
 
 
@@ -604,13 +609,7 @@ def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: A
             parts += [f"--{param.name}", str(value)]
     if ablate:
         parts.append("--ablate")
-    parts += ["--seed", str(seed)]
-    seconds = getattr(budget, "seconds", budget)
-    if seconds is not None:
-        parts += ["--budget", f"{seconds:g}"]
-    examples = getattr(budget, "examples", None)
-    if examples is not None:
-        parts += ["--examples", str(examples)]
+    parts += ["--seed", str(seed), *_budget_args(budget)]
     return shlex.join(parts)
 
 
