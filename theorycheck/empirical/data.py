@@ -30,6 +30,7 @@ import gzip
 import os
 import pickle
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,18 @@ __all__ = [
     "UnsafePickleError",
     "restricted_pickle_load",
     "RandomCropFlip",
+    "MAX_LOAD_BYTES",
 ]
+
+#: The most bytes a loader allocates for one file's arrays (1 GiB). The largest set read
+#: here (CIFAR-10/100 training, 150 MB as uint8; MNIST, 47 MB) is far below it; a file whose
+#: header or pickle declares more is refused before anything is allocated. Every loader
+#: takes ``max_bytes=`` to lower (tests) or raise it.
+MAX_LOAD_BYTES = 1 << 30
+
+# The largest expansion DEFLATE can achieve is about 1032:1; a .gz whose declared content
+# is larger than this many times its compressed size cannot hold it, whatever its header says.
+_GZIP_MAX_RATIO = 1032
 
 #: Data names accepted by :func:`load_dataset` (those with ``:PATH`` need a local copy).
 DATA_NAMES = ("digits", "gaussian", "cifar10:PATH", "cifar100:PATH", "mnist:PATH")
@@ -316,23 +328,100 @@ def _numpy_frombuffer():
     return _frombuffer
 
 
+def _declared_nbytes(shape: Any, dtype: Any) -> int | None:
+    """Bytes an array of ``shape`` and ``dtype`` would take, in Python ints (no overflow);
+    None when the pair does not describe an array at all."""
+    try:
+        dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+        itemsize = np.dtype(dtype).itemsize
+    except Exception:
+        return None
+    if any(d < 0 for d in dims):
+        return None
+    count = 1
+    for d in dims:
+        count *= d
+    return count * itemsize
+
+
+class _AllocationGuard:
+    """What a pickle may allocate: arrays built by the allow-listed constructors must be
+    backed by bytes that are in the file. numpy rebuilds a pickled array as an empty
+    ``_reconstruct(ndarray, (0,), ...)`` whose data then comes from the pickle, so an
+    honest file never asks a constructor for more than it carries; a hostile one can
+    call ``numpy.ndarray((1000000, 3072), 'u1')`` in 115 bytes and get 3 GB of
+    uninitialised memory. Each constructor call is checked against the budget (the file
+    size, at most ``max_bytes``) before numpy allocates anything."""
+
+    def __init__(self, source: str, budget: int):
+        self.source = source
+        self.budget = budget
+
+    def charge(self, shape: Any, dtype: Any) -> None:
+        nbytes = _declared_nbytes(shape, dtype)
+        if nbytes is None:
+            raise UnsafePickleError(f"refusing to load {self.source}: it builds an array from an invalid "
+                                    f"shape {shape!r} or dtype {dtype!r}")
+        if nbytes > self.budget:
+            raise UnsafePickleError(
+                f"refusing to load {self.source}: it declares an array of shape {shape!r} ({nbytes} bytes) "
+                f"but only {self.budget} bytes may be allocated for it (the data present in the file, "
+                "at most max_bytes)")
+        self.budget -= nbytes
+
+    def reconstruct(self):
+        real = _numpy_reconstruct()
+
+        def _reconstruct(subtype, shape, dtype):
+            if not isinstance(subtype, _GuardedNdarray):
+                raise UnsafePickleError(f"refusing to load {self.source}: _reconstruct of {subtype!r}")
+            self.charge(shape, dtype.decode("latin1") if isinstance(dtype, bytes) else dtype)
+            return real(np.ndarray, shape, dtype)
+        return _reconstruct
+
+    def dtype(self):
+        def _dtype(*args, **kwargs):
+            out = np.dtype(*args, **kwargs)
+            # a sub-array dtype such as ('u1', (10**6, 3072)) makes every element huge
+            if out.itemsize > self.budget:
+                raise UnsafePickleError(f"refusing to load {self.source}: dtype {out} has {out.itemsize}-byte "
+                                        f"elements, more than the {self.budget} bytes that may be allocated")
+            return out
+        return _dtype
+
+
+class _GuardedNdarray:
+    """``numpy.ndarray`` as a pickle sees it: the class argument of the guarded
+    ``_reconstruct`` (which alone accepts it), and, called directly, a constructor that is
+    charged to the file's budget before numpy allocates."""
+
+    def __init__(self, guard: _AllocationGuard):
+        self._guard = guard
+
+    def __call__(self, shape, dtype=float, *args, **kwargs):
+        self._guard.charge(shape, dtype)
+        return np.ndarray(shape, dtype, *args, **kwargs)
+
+
 # The only globals a CIFAR pickle needs: the pieces numpy uses to rebuild an ndarray
-# (under the numpy 1 and numpy 2 module names) and the bytes shim of protocol 2.
+# (under the numpy 1 and numpy 2 module names) and the bytes shim of protocol 2. The
+# constructors that allocate are wrapped by the file's _AllocationGuard.
 _ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy.core.numeric", "_frombuffer"): _numpy_frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _numpy_frombuffer,
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("_codecs", "encode"): lambda: _latin1_encode,
+    ("numpy.core.multiarray", "_reconstruct"): lambda guard: guard.reconstruct(),
+    ("numpy._core.multiarray", "_reconstruct"): lambda guard: guard.reconstruct(),
+    ("numpy.core.numeric", "_frombuffer"): lambda guard: _numpy_frombuffer(),
+    ("numpy._core.numeric", "_frombuffer"): lambda guard: _numpy_frombuffer(),
+    ("numpy", "ndarray"): _GuardedNdarray,
+    ("numpy", "dtype"): lambda guard: guard.dtype(),
+    ("_codecs", "encode"): lambda guard: _latin1_encode,
 }
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file, source: str):
+    def __init__(self, file, source: str, budget: int):
         super().__init__(file, encoding="bytes")
         self._source = source
+        self._guard = _AllocationGuard(source, budget)
 
     def find_class(self, module: str, name: str):  # noqa: D401 - pickle hook
         factory = _ALLOWED_GLOBALS.get((module, name))
@@ -341,28 +430,46 @@ class _RestrictedUnpickler(pickle.Unpickler):
                 f"refusing to load {self._source}: it asks for the global {module}.{name}, but a CIFAR "
                 "file holds only dicts, lists, strings, numbers and numpy arrays (this file is not an "
                 "official CIFAR batch, and unpickling it could run arbitrary code)")
-        return factory()
+        return factory(self._guard)
 
     def persistent_load(self, pid):
         raise UnsafePickleError(f"refusing to load {self._source}: persistent ids are not allowed")
 
 
-def restricted_pickle_load(path: str | os.PathLike) -> Any:
+def restricted_pickle_load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     """Unpickle a file allowing only dicts, lists, strings, numbers and numpy arrays.
 
     Any other global (a function or class such as ``os.system``) raises
     :class:`UnsafePickleError` before it is called. Bytes keys are kept as bytes (the
     CIFAR files were written by Python 2).
+
+    Allocation is bounded: a file larger than ``max_bytes`` (default
+    :data:`MAX_LOAD_BYTES`) is refused unread, and every array the pickle asks numpy to
+    allocate is charged against the bytes actually present in the file, so a short file
+    cannot declare a huge uninitialised array (:class:`UnsafePickleError`).
     """
+    caller = "restricted_pickle_load"
+    max_bytes = _max_bytes(max_bytes, caller)
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail("path", caller, f"a readable pickle file ({exc})", str(path)) from exc
+    if size > max_bytes:
+        raise fail("path", caller, f"a file of at most max_bytes = {max_bytes} bytes (it has {size}; "
+                   "pass a larger max_bytes to read it)", str(path))
     with open(path, "rb") as fh:
         try:
-            return _RestrictedUnpickler(fh, str(path)).load()
+            return _RestrictedUnpickler(fh, str(path), size).load()
         except UnsafePickleError:
             raise
         except Exception as exc:  # truncated or not a pickle at all
-            raise fail("path", "restricted_pickle_load", "a readable pickle file (official CIFAR python format; "
+            raise fail("path", caller, "a readable pickle file (official CIFAR python format; "
                        f"reading it failed with {type(exc).__name__}: {exc})", str(path)) from exc
+
+
+def _max_bytes(max_bytes: Any, caller: str) -> int:
+    return MAX_LOAD_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", caller, min_value=1)
 
 
 def _key(d: dict, name: str, path: Path) -> Any:
@@ -373,8 +480,8 @@ def _key(d: dict, name: str, path: Path) -> Any:
                str(path))
 
 
-def _read_cifar_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
-    obj = restricted_pickle_load(path)
+def _read_cifar_batch(path: Path, label_key: str, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    obj = restricted_pickle_load(path, max_bytes=max_bytes)
     if not isinstance(obj, dict):
         raise fail("path", "load_cifar", f"a CIFAR batch (a pickled dict; this file holds a {type(obj).__name__})",
                    str(path))
@@ -391,7 +498,8 @@ def _read_cifar_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarra
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
-def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = True) -> DataSet:
+def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = True,
+               max_bytes: int | None = None) -> DataSet:
     """Load a local copy of CIFAR-10 or CIFAR-100 in the official python (pickle) format.
 
     Parameters
@@ -403,6 +511,8 @@ def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = 
     num_classes : {10, 100}
     train : bool
         Training split (default) or test split.
+    max_bytes : int, optional
+        The most bytes read and allocated per file (default :data:`MAX_LOAD_BYTES`).
 
     Notes
     -----
@@ -430,14 +540,15 @@ def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = 
     if missing:
         raise fail("path", caller, f"a CIFAR-{num_classes} directory containing {', '.join(names)} "
                    f"(missing: {', '.join(missing)})", str(root))
-    xs, ys = zip(*(_read_cifar_batch(root / n, label_key) for n in names))
+    max_bytes = _max_bytes(max_bytes, caller)
+    xs, ys = zip(*(_read_cifar_batch(root / n, label_key, max_bytes) for n in names))
     x, y = np.concatenate(xs), np.concatenate(ys)
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise fail("path", caller, f"a CIFAR-{num_classes} set with labels in [0, {num_classes}) (found "
                    f"{y.min()}..{y.max()})", str(root))
     class_names = None
     if (root / meta_name).is_file():
-        meta = restricted_pickle_load(root / meta_name)
+        meta = restricted_pickle_load(root / meta_name, max_bytes=max_bytes)
         if isinstance(meta, dict):
             raw = meta.get(names_key.encode(), meta.get(names_key))
             if isinstance(raw, list) and len(raw) == num_classes:
@@ -451,28 +562,59 @@ def load_cifar(path: str | os.PathLike, *, num_classes: int = 10, train: bool = 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read one IDX file (``.gz`` allowed): magic ``0 0 dtype ndim``, big-endian sizes, data."""
+def read_idx(path: str | os.PathLike, *, max_bytes: int | None = None) -> np.ndarray:
+    """Read one IDX file (``.gz`` allowed): magic ``0 0 dtype ndim``, big-endian sizes, data.
+
+    The size the header declares is computed in Python integers (no overflow) and checked
+    before any data is read: against ``max_bytes`` (default :data:`MAX_LOAD_BYTES`), against
+    the file size (a plain file must hold exactly that many data bytes; a ``.gz`` cannot
+    inflate to more than 1032 times its compressed size), and a ``.gz`` is inflated as a
+    stream that stops one byte past the declared size, so a decompression bomb costs at
+    most the declared size in memory.
+    """
+    caller = "read_idx"
+    max_bytes = _max_bytes(max_bytes, caller)
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
+    compressed = path.suffix == ".gz"
     try:
-        with opener(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise fail("path", "read_idx", f"a readable IDX file ({exc})", str(path)) from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise fail("path", "read_idx", "an IDX file (magic bytes 0 0 <dtype> <ndim>)", str(path))
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise fail("path", "read_idx", "an IDX file with a complete header (this one is truncated)", str(path))
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    count = int(np.prod(shape)) if ndim else 1
-    if len(raw) - header != count * dtype.itemsize:
-        raise fail("path", "read_idx", f"an IDX file with {count} values of shape {shape} (it has "
-                   f"{len(raw) - header} data bytes)", str(path))
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+        file_size = path.stat().st_size
+        with (gzip.open if compressed else open)(path, "rb") as fh:
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
+                raise fail("path", caller, "an IDX file (magic bytes 0 0 <dtype> <ndim>)", str(path))
+            ndim = head[3]
+            dims = fh.read(4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise fail("path", caller, "an IDX file with a complete header (this one is truncated)", str(path))
+            shape = struct.unpack(f">{ndim}I", dims)
+            dtype = np.dtype(_IDX_DTYPES[head[2]])
+            count = 1
+            for d in shape:  # Python ints: (2**31, 2**31, 4) must not wrap around to 0
+                count *= d
+            nbytes = count * dtype.itemsize
+            header = 4 + 4 * ndim
+            if nbytes > max_bytes:
+                raise fail("path", caller, f"an IDX file declaring at most max_bytes = {max_bytes} bytes of data "
+                           f"(its header declares shape {shape}, {nbytes} bytes; pass a larger max_bytes to "
+                           "read it)", str(path))
+            present = file_size - header if not compressed else None
+            if compressed and nbytes + header > _GZIP_MAX_RATIO * file_size + 1024:
+                raise fail("path", caller, f"an IDX file whose declared shape {shape} ({nbytes} bytes) fits in "
+                           f"its compressed size ({file_size} bytes; gzip inflates at most "
+                           f"{_GZIP_MAX_RATIO}:1)", str(path))
+            if present is not None and present != nbytes:
+                raise fail("path", caller, f"an IDX file with {count} values of shape {shape} (it has "
+                           f"{present} data bytes)", str(path))
+            # one byte more than declared: enough to see trailing data, never more
+            raw = fh.read(nbytes + 1)
+    except OSError as exc:  # also gzip.BadGzipFile and EOFError's cousins from zlib
+        raise fail("path", caller, f"a readable IDX file ({exc})", str(path)) from exc
+    except (EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
+        raise fail("path", caller, f"a readable IDX file ({type(exc).__name__}: {exc})", str(path)) from exc
+    if len(raw) != nbytes:
+        raise fail("path", caller, f"an IDX file with {count} values of shape {shape} (it has "
+                   f"{len(raw)}{'+' if len(raw) > nbytes else ''} data bytes)", str(path))
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def _find_idx(root: Path, stem: str) -> Path | None:
@@ -482,11 +624,12 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
-def load_mnist(path: str | os.PathLike, *, train: bool = True) -> DataSet:
+def load_mnist(path: str | os.PathLike, *, train: bool = True, max_bytes: int | None = None) -> DataSet:
     """Load MNIST from its IDX files in a local directory (``.gz`` or plain).
 
     Looks for ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` (``t10k-...`` for
     the test split). Returns ``(N, 1, 28, 28)`` uint8 images and labels in [0, 10).
+    Each file is read by :func:`read_idx` with ``max_bytes`` (default :data:`MAX_LOAD_BYTES`).
     """
     caller = "load_mnist"
     root = Path(path).expanduser()
@@ -498,7 +641,7 @@ def load_mnist(path: str | os.PathLike, *, train: bool = True) -> DataSet:
     if images_path is None or labels_path is None:
         raise fail("path", caller, f"a directory containing {prefix}-images-idx3-ubyte and "
                    f"{prefix}-labels-idx1-ubyte (optionally .gz)", str(root))
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    images, labels = read_idx(images_path, max_bytes=max_bytes), read_idx(labels_path, max_bytes=max_bytes)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise fail("path", caller, f"an images file of uint8 with 3 dimensions (n, rows, cols) (here: shape "
                    f"{images.shape}, dtype {images.dtype})", str(images_path))
