@@ -51,7 +51,26 @@ __all__ = [
     "check_bool",
     "check_probability_vector",
     "check_same_length",
+    "check_size",
+    "check_finite_result",
+    "non_finite_path",
+    "MAX_ELEMENTS",
+    "MAX_BATCH_SIZE",
+    "MAX_DPS",
+    "MAX_ITERS",
 ]
+
+#: The most entries an array that a public function builds from its size arguments may
+#: have (2**27: 1 GiB of float64). Above it the size argument is refused by name, in
+#: microseconds, instead of a numpy MemoryError or a machine that swaps.
+MAX_ELEMENTS = 1 << 27
+#: The largest batch size ``b`` of the functions that enumerate batch configurations
+#: (their cost grows with b; 10**4 runs in about a second).
+MAX_BATCH_SIZE = 10_000
+#: The most decimal digits an mpmath re-check may be asked for.
+MAX_DPS = 10_000
+#: The most solver iterations (the solvers store it in a C int).
+MAX_ITERS = 2**31 - 1
 
 
 class InvalidArgumentError(ValueError):
@@ -158,6 +177,7 @@ def check_array(
 
         if not allow_torch:
             raise fail_type(name, caller, "a numpy array (torch tensors are not supported here)", x)
+        _check_has_data(x, name, caller)
         if x.is_complex() or x.dtype == torch.bool:
             raise fail_type(name, caller, "a real floating or integer tensor", x)
         out = x if keep_torch_dtype and x.is_floating_point() else x.to(torch.float64)
@@ -204,6 +224,14 @@ def check_array(
     return out
 
 
+def _check_has_data(x: Any, name: str, caller: str) -> None:
+    # A meta tensor has a shape and a dtype but no values: nothing can be computed from it
+    # (and .cpu() of a huge one would try to allocate it).
+    if x.device.type == "meta":
+        raise fail_type(name, caller, "a tensor with values (this one is on the 'meta' device, which holds "
+                        "only a shape)", x)
+
+
 def check_labels(
     y: Any,
     name: str,
@@ -216,6 +244,7 @@ def check_labels(
     if is_torch(y):
         import torch
 
+        _check_has_data(y, name, caller)
         if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
             raise fail_type(name, caller, "a 1-D array of integer class labels", y)
         arr = y.detach().cpu().numpy()
@@ -307,3 +336,119 @@ def check_probability_vector(p: Any, name: str, caller: str, *, strictly_positiv
 def check_same_length(a_len: int, b_len: int, a_name: str, b_name: str, caller: str, value: Any) -> None:
     if a_len != b_len:
         raise fail(b_name, caller, f"of the same length as `{a_name}` ({a_len})", value)
+
+
+def check_size(count: int, name: str, caller: str, value: Any, what: str) -> None:
+    """Refuse a size argument whose array (``what``, ``count`` entries, a Python int) would
+    exceed :data:`MAX_ELEMENTS`."""
+    if count > MAX_ELEMENTS:
+        raise fail(name, caller, f"small enough that {what} has at most {MAX_ELEMENTS} entries "
+                   f"(MAX_ELEMENTS; it would have {count})", value)
+
+
+def non_finite_path(value: Any, path: str = "result", depth: int = 0) -> str | None:
+    """Where ``value`` holds a NaN or an infinity (recursively through tuples, lists, dicts
+    and dataclasses; arrays, tensors and mpmath numbers), or None if nowhere."""
+    if value is None or isinstance(value, (str, bytes, bool)) or depth > 4:
+        return None
+    if isinstance(value, float):
+        return None if value - value == 0.0 else path
+    if is_torch(value):
+        if value.device.type == "meta" or not (value.is_floating_point() or value.is_complex()):
+            return None
+        import torch
+
+        return None if bool(torch.isfinite(value.detach()).all()) else path
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        if value.dtype == object:
+            for i, v in enumerate(np.asarray(value).flat):
+                found = non_finite_path(v, f"{path}[{i}]", depth + 1)
+                if found:
+                    return found
+            return None
+        if np.issubdtype(value.dtype, np.inexact):
+            return None if bool(np.all(np.isfinite(value))) else path
+        return None
+    if isinstance(value, numbers.Number):
+        try:
+            import mpmath
+
+            return None if mpmath.isfinite(value) else path
+        except (TypeError, ValueError):
+            return None
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    elif isinstance(value, tuple) and hasattr(value, "_fields"):
+        items = list(zip(value._fields, value))
+    elif isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, (tuple, list)):
+        items = list(enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        found = non_finite_path(item, f"{path}.{key}", depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _magnitude(value: Any) -> float:
+    """The largest |entry| of a number or array (inf when it cannot be read), for blame."""
+    try:
+        if is_torch(value):
+            value = value.detach().abs().max().item() if value.numel() else 0.0
+        arr = np.asarray(value, dtype=np.float64)
+        return float(np.max(np.abs(arr))) if arr.size else 0.0
+    except Exception:
+        return 0.0
+
+
+def check_finite_result(value: Any, caller: str, arguments: dict[str, Any]) -> Any:
+    """Return ``value`` if every number in it is finite; else raise the named error.
+
+    Called on the result of a public function whose finite inputs produced NaN or inf
+    (an overflow of float64 somewhere inside): the error blames the argument of
+    ``arguments`` with the largest magnitude, says the result is not representable in
+    float64 at that scale, and where it went non-finite. The check itself is one
+    ``isfinite`` reduction over the (small) result.
+    """
+    where = non_finite_path(value)
+    if where is None:
+        return value
+    name = max(arguments, key=lambda k: _magnitude(arguments[k])) if arguments else "arguments"
+    raise fail(name, caller, f"of a magnitude at which the result is representable in float64 ({where} "
+               f"overflowed to inf or NaN; largest |entry| of `{name}` is {_magnitude(arguments.get(name)):.3g})",
+               arguments.get(name))
+
+
+def representable(*names: str, field: str | None = None):
+    """Decorate a public function so that a non-finite result from finite arguments becomes
+    the named error of :func:`check_finite_result` (blaming the largest of ``names``).
+
+    ``field`` checks only that attribute of the result (for results that document an
+    ``inf`` elsewhere, such as ``SCLossResult.value``). The successful path costs one
+    finiteness test of the result; arguments are bound only when it fails.
+    """
+    import functools
+    import inspect
+
+    def decorate(func):
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            out = func(*args, **kwargs)
+            checked = out if field is None else getattr(out, field)
+            if non_finite_path(checked) is None:
+                return out
+            bound = signature.bind(*args, **kwargs)
+            arguments = {n: bound.arguments[n] for n in names if bound.arguments.get(n) is not None}
+            check_finite_result(checked, func.__name__, arguments)
+            return out  # pragma: no cover - check_finite_result raised
+
+        return wrapper
+
+    return decorate

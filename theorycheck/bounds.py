@@ -29,7 +29,15 @@ from ._validation import (
     check_real,
     fail,
     is_mp_array,
+    representable,
+    MAX_BATCH_SIZE,
+    MAX_DPS,
 )
+
+#: The largest batch size of :func:`sc_minimum` (its closed form costs O(b): 0.2 s at 10**6);
+#: :func:`sc_minimum_exact_counts` sums b exact terms in mpmath and stops at
+#: :data:`theorycheck._validation.MAX_BATCH_SIZE` (10**4, about a second).
+MAX_CLOSED_FORM_BATCH = 10**6
 
 __all__ = [
     "ce_lower_bound",
@@ -88,6 +96,7 @@ def _ce_bound(K: int, rho: float, W_fro: Any):
     return float(out) if isinstance(W_fro, float) else out
 
 
+@representable("W_fro", "rho")
 def ce_lower_bound(K: int, rho: float, W_fro: Any):
     r"""Lower bound of the bias-free cross-entropy on the ball (graf2021.ce.bound).
 
@@ -117,6 +126,7 @@ def ce_lower_bound(K: int, rho: float, W_fro: Any):
     return _ce_bound(K, rho, _nonneg_norm(W_fro, caller))
 
 
+@representable("W_fro", "rho", "lam")
 def ce_l2_lower_bound(K: int, rho: float, lam: float, W_fro: Any):
     r"""The bound of :func:`ce_lower_bound` plus the L2 penalty: :math:`g(r) = \log(1 + (K-1)e^{-a r}) + \lambda r^2`.
 
@@ -143,9 +153,12 @@ def _increasing_root(f, hi: float) -> float:
         return hi
     # xtol at the smallest normal float and rtol at brentq's floor (4 eps): the bracket
     # shrinks until it is a few ulps wide, i.e. the root is exact to float precision.
-    return float(brentq(f, 0.0, hi, xtol=_TINY, rtol=4 * _EPS, maxiter=500))
+    # bisection from hi ~ 1e300 down to xtol ~ 1e-308 needs ~2000 halvings, so maxiter
+    # allows that: every finite (rho, lam) converges
+    return float(brentq(f, 0.0, hi, xtol=_TINY, rtol=4 * _EPS, maxiter=4000))
 
 
+@representable("rho", "lam")
 def r_w_literal(K: int, rho: float, lam: float) -> float:
     r"""r_W of graf2021.ce.l2 exactly as printed on the seed slide: the root of
 
@@ -210,6 +223,7 @@ class CEL2Minimiser(NamedTuple):
     objective: float
 
 
+@representable("rho", "lam")
 def ce_l2_minimiser(K: int, rho: float, lam: float) -> CEL2Minimiser:
     r"""Minimiser over r = ||W||_F of the lower bound of the L2-regularised CE (graf2021.ce.l2).
 
@@ -329,13 +343,13 @@ class SCMinimum:
                 f"log total {self.log_total!r}, log #batches {self.log_n_batches!r}")
 
 
-def _check_sc_args(N: Any, K: Any, b: Any, rho: Any, batches: Any, caller: str):
+def _check_sc_args(N: Any, K: Any, b: Any, rho: Any, batches: Any, caller: str, max_b: int):
     K = check_int(K, "K", caller, min_value=2)
     N = check_int(N, "N", caller, min_value=K)
     if N % K:
         raise fail("N", caller, f"divisible by K = {K} (the closed form assumes balanced labels: "
                                 f"every class has N/K samples)", N)
-    b = check_int(b, "b", caller, min_value=2)
+    b = check_int(b, "b", caller, min_value=2, max_value=max_b)
     rho = check_real(rho, "rho", caller, gt=0)
     batches = check_choice(batches, "batches", caller, BATCH_SETS)
     if batches == "subset" and b > N:
@@ -401,6 +415,7 @@ def _per_anchor_terms(K: int, b: int, rho: float, l: np.ndarray):
     return t, log_t
 
 
+@representable("rho", field="mean_per_batch")  # log_total is -inf when the total is 0
 def sc_minimum(N: int, K: int, b: int, rho: float, batches: str = "multiset") -> SCMinimum:
     r"""Closed-form minimum of the supervised contrastive loss (graf2021.sc.minimum).
 
@@ -448,7 +463,7 @@ def sc_minimum(N: int, K: int, b: int, rho: float, batches: str = "multiset") ->
     True
     """
     caller = "sc_minimum"
-    N, K, b, rho, batches = _check_sc_args(N, K, b, rho, batches, caller)
+    N, K, b, rho, batches = _check_sc_args(N, K, b, rho, batches, caller, MAX_CLOSED_FORM_BATCH)
     lo, log_pmf_support = _log_count_pmf(N, K, b, batches)
     log_pmf = np.full(b + 1, -np.inf)
     log_pmf[lo: lo + log_pmf_support.size] = log_pmf_support
@@ -532,8 +547,8 @@ def sc_minimum_exact_counts(N: int, K: int, b: int, rho: float, batches: str = "
     '25205.688636803960591'
     """
     caller = "sc_minimum_exact_counts"
-    N, K, b, rho, batches = _check_sc_args(N, K, b, rho, batches, caller)
-    dps = check_int(dps, "dps", caller, min_value=15)
+    N, K, b, rho, batches = _check_sc_args(N, K, b, rho, batches, caller, MAX_BATCH_SIZE)
+    dps = check_int(dps, "dps", caller, min_value=15, max_value=MAX_DPS)
     n = N // K
     counts = {}
     for l in range(b + 1):

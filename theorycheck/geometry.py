@@ -30,7 +30,9 @@ from ._validation import (
     check_int,
     check_labels,
     check_real,
+    check_size,
     fail,
+    representable,
     is_mp_array,
     is_torch,
 )
@@ -75,7 +77,8 @@ def _embeddings_and_labels(Z: Any, y: Any, K: Any, caller: str):
     """Validated (Z, y, K) where every class in [0, K) has at least one sample."""
     Z = _matrix(Z, "Z", caller)
     if K is not None:
-        K = check_int(K, "K", caller, min_value=2)
+        # every class must occur, so K <= N (and bincount never allocates more than N entries)
+        K = check_int(K, "K", caller, min_value=2, max_value=max(Z.shape[0], 2))
     labels = check_labels(y, "y", caller, n=Z.shape[0], num_classes=K)
     if K is None:
         K = int(labels.max()) + 1 if labels.size else 0
@@ -120,6 +123,7 @@ def _unit_rows(V: np.ndarray, name: str, caller: str, what: str) -> np.ndarray:
 # --------------------------------------------------------------------------- simplex
 
 
+@representable("radius")
 def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     r"""Origin-centred regular simplex of K points inscribed in the sphere of radius ``radius`` in R^h.
 
@@ -157,6 +161,7 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     K = check_int(K, "K", caller, min_value=2)
     h = check_int(h, "h", caller, min_value=1)
     radius = check_real(radius, "radius", caller, gt=0)
+    check_size(K * max(h, K), "h" if h >= K else "K", caller, h if h >= K else K, f"the {K} x {max(h, K)} simplex")
     if h < K - 1:
         raise fail(
             "h", caller,
@@ -176,6 +181,7 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     return Zeta
 
 
+@representable("radius")
 def simplex_gram(K: int, radius: float = 1.0) -> np.ndarray:
     r"""Gram matrix of the regular simplex: :math:`\rho^2 \frac{K}{K-1}(I - \tfrac{1}{K}\mathbf 1\mathbf 1^T)`.
 
@@ -189,8 +195,10 @@ def simplex_gram(K: int, radius: float = 1.0) -> np.ndarray:
     caller = "simplex_gram"
     K = check_int(K, "K", caller, min_value=2)
     radius = check_real(radius, "radius", caller, gt=0)
-    G = np.full((K, K), -radius**2 / (K - 1))
-    np.fill_diagonal(G, radius**2)
+    check_size(K * K, "K", caller, K, "the K x K Gram matrix")
+    squared = radius * radius  # inf past 1e154, reported by name (radius**2 would raise OverflowError)
+    G = np.full((K, K), -squared / (K - 1))
+    np.fill_diagonal(G, squared)
     return G
 
 
@@ -219,6 +227,7 @@ class SimplexResiduals(NamedTuple):
     mean_norm: float
 
 
+@representable("Zeta")
 def simplex_residuals(Zeta: Any) -> SimplexResiduals:
     r"""The residuals S1, S2, S3 of THEORY.md section 1 for a configuration of K >= 2 points.
 
@@ -253,6 +262,7 @@ def simplex_residuals(Zeta: Any) -> SimplexResiduals:
 # --------------------------------------------------------------------------- class means
 
 
+@representable("Z")
 def class_means(Z: Any, y: Any, K: int | None = None) -> np.ndarray:
     r"""Class means :math:`\mu_k = \frac{1}{n_k}\sum_{n: y_n = k} z_n`, shape (K, h).
 
@@ -319,6 +329,7 @@ def _cosine_statistics(U: np.ndarray) -> CosineStatistics:
     )
 
 
+@representable("Zeta")
 def pairwise_cosine_statistics(Zeta: Any) -> CosineStatistics:
     r"""Cosine / angular-similarity statistics of the rows of a (K, h) configuration.
 
@@ -343,6 +354,7 @@ def _global_mean(Z: np.ndarray, means: np.ndarray, global_mean: str) -> np.ndarr
     return means.mean(axis=0) if global_mean == "class-means" else Z.mean(axis=0)
 
 
+@representable("Z")
 def class_mean_cosine_statistics(
     Z: Any, y: Any, K: int | None = None, global_mean: str | None = None
 ) -> CosineStatistics:
@@ -383,6 +395,7 @@ class SampleSimilarity(NamedTuple):
     min: float
 
 
+@representable("Z")
 def sample_class_mean_similarity(Z: Any, y: Any, K: int | None = None) -> SampleSimilarity:
     r"""Sample-to-class-mean cosine :math:`\cos(z_n, \mu_{y_n})` summarised over n (graf2021, section 7).
 
@@ -444,13 +457,20 @@ class NeuralCollapse(NamedTuple):
     global_mean: str
 
 
+@representable("s_max", "means")
 def class_mean_rank_cut(s_max: float, means: np.ndarray, K: int, h: int) -> float:
     """Singular values of the centred class means at or below this are rounding noise
     (shared by :func:`neural_collapse` and the streaming tracker of
     :mod:`theorycheck.empirical.metrics`, so both cut the same directions)."""
+    caller = "class_mean_rank_cut"
+    s_max = check_real(s_max, "s_max", caller, ge=0)
+    means = _matrix(means, "means", caller)
+    K = check_int(K, "K", caller, min_value=1)
+    h = check_int(h, "h", caller, min_value=1)
     return 8 * max(K, h) * float(np.finfo(np.float64).eps) * max(s_max, float(np.linalg.norm(means, 2)))
 
 
+@representable("Z", "W", "bias")
 def neural_collapse(
     Z: Any,
     y: Any,
@@ -562,6 +582,7 @@ class Procrustes(NamedTuple):
     residual: float
 
 
+@representable("A", "B")
 def procrustes(A: Any, B: Any, *, proper: bool = False) -> Procrustes:
     r"""Orthogonal Procrustes: :math:`R = \arg\min_{R^T R = I} \|A R - B\|_F`.
 
@@ -617,6 +638,23 @@ def _collapsed_simplex_distance(Z: np.ndarray, labels: np.ndarray, K: int, count
 
     a sum of squares: no cancellation, so the distance resolves down to ~1e-16, not ~1e-8.
     """
+    # d is homogeneous of degree 0 in (Z, radius) and scale-free in Z when radius is None:
+    # divide by a power of two (exact) so that the fourth powers below stay in float64 for
+    # entries of any magnitude; with a radius, scale Z by radius * 2^e and the target by 2^-2e.
+    peak = float(np.max(np.abs(Z))) if Z.size else 0.0
+    unscale = 0  # the result is ldexp(value, unscale)
+    if radius is None:
+        if peak > 0.0:
+            Z = np.ldexp(Z, -math.frexp(peak)[1])
+        c_target = None
+    else:
+        ratio = peak / radius
+        if not math.isfinite(ratio):
+            return math.inf  # d ~ (|Z| / radius)^2 overflows float64: reported by name
+        e = max(math.frexp(ratio)[1], 0) if ratio > 0 else 0
+        Z = np.ldexp(Z, -e) / radius
+        c_target = math.ldexp(1.0, -2 * e)
+        unscale = 2 * e
     means = _class_means(Z, labels, K, counts)
     E = Z - means[labels]
     Q = np.full((K, K), -1.0 / (K - 1))
@@ -625,7 +663,7 @@ def _collapsed_simplex_distance(Z: np.ndarray, labels: np.ndarray, K: int, count
     weight = np.outer(n, n)
     MM = means @ means.T
     within = 2.0 * float(np.sum(n[None, :] * (E @ means.T) ** 2)) + float(np.sum((E.T @ E) ** 2))
-    if radius is None:
+    if c_target is None:
         # least-squares radius: c = <G, P_Y>/||P_Y||^2 (only the class-mean block sees P_Y);
         # <G, P_Y> >= 0 always, so c >= 0, but clip against rounding.
         c = max(float(np.sum(weight * MM * Q)) / float(np.sum(weight * Q * Q)), 0.0)
@@ -634,11 +672,14 @@ def _collapsed_simplex_distance(Z: np.ndarray, labels: np.ndarray, K: int, count
             return 1.0  # all points at the origin: no direction to compare, maximal distance
         resid_sq = float(np.sum(weight * (MM - c * Q) ** 2)) + within
         return math.sqrt(max(resid_sq, 0.0) / g_norm_sq)
-    c = radius**2
-    resid_sq = float(np.sum(weight * (MM - c * Q) ** 2)) + within
-    return math.sqrt(resid_sq / (c * c * float(np.sum(weight * Q * Q))))
+    resid_sq = float(np.sum(weight * (MM - c_target * Q) ** 2)) + within
+    try:
+        return math.ldexp(math.sqrt(resid_sq / float(np.sum(weight * Q * Q))), unscale)
+    except OverflowError:
+        return math.inf  # reported by name by the representable() guard
 
 
+@representable("Zeta", "radius")
 def distance_to_simplex(Zeta: Any, radius: float | None = None) -> float:
     r"""Rotation-invariant distance from K points to the nearest origin-centred regular simplex.
 
@@ -674,6 +715,7 @@ def distance_to_simplex(Zeta: Any, radius: float | None = None) -> float:
     return _collapsed_simplex_distance(Zeta, np.arange(K), K, np.ones(K, dtype=np.int64), radius)
 
 
+@representable("Z", "radius")
 def distance_to_collapsed_simplex(Z: Any, y: Any, radius: float | None = None, *,
                                   K: int | None = None) -> float:
     r"""Rotation-invariant distance of N labelled samples to "collapsed onto a regular simplex".

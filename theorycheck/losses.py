@@ -46,6 +46,9 @@ from ._validation import (
     check_int,
     check_labels,
     check_real,
+    check_size,
+    representable,
+    MAX_BATCH_SIZE,
     fail,
     is_mp_array,
     is_torch,
@@ -218,6 +221,7 @@ def _two_views(z1, z2, caller: str, *, min_rows: int = 1, keep_torch_dtype: bool
 # --------------------------------------------------------------------------------------
 
 
+@representable("Z", "W", "l2")
 def cross_entropy(Z, W, y, l2=0.0):
     r"""Bias-free softmax cross-entropy, mean over samples (graf2021, section 2 of THEORY.md).
 
@@ -369,6 +373,7 @@ def _supcon_terms_full(Z, y: np.ndarray, temperature: float, variant: str):
     return _keep(lse - attract, has_pos, 0.0), counts
 
 
+@representable("Z", "temperature")
 def supcon(
     Z,
     y,
@@ -668,6 +673,7 @@ def _weighted_total(losses, weights):
     return xp.sum(losses * weights)
 
 
+@representable("Z", field="mean")
 def sc_loss(
     Z,
     y,
@@ -741,12 +747,16 @@ def sc_loss(
     Z = _embeddings(Z, "Z", caller)
     N = Z.shape[0]
     y = check_labels(y, "y", caller, n=N)
-    b = check_int(b, "b", caller, min_value=2)
+    b = check_int(b, "b", caller, min_value=2, max_value=MAX_BATCH_SIZE)
     batches = check_choice(batches, "batches", caller, _BATCH_SETS)
     method = check_choice(method, "method", caller, _SC_METHODS)
     max_batches = check_int(max_batches, "max_batches", caller, min_value=1)
     n_samples = check_int(n_samples, "n_samples", caller, min_value=2)
     seed = check_int(seed, "seed", caller, min_value=0)
+    # one chunk holds at least one batch's b x max(b, h) block; the samples' indices n_samples x b
+    check_size(b * max(b, Z.shape[1]), "b", caller, b, "one batch's b x max(b, h) block")
+    if method != "exact":
+        check_size(n_samples * b, "n_samples", caller, n_samples, "the sampled batch indices (n_samples x b)")
     if batches == "subset" and b > N:
         raise fail("b", caller, f"<= N = {N} for batches='subset' (a subset cannot be larger than the data)", b)
 
@@ -825,6 +835,7 @@ def _views_gram(z1, z2, temperature: float, normalize: bool, caller: str, origin
     return (Z / _const(temperature, Z)) @ Z.T
 
 
+@representable("z1", "z2")
 def nt_xent(z1, z2, temperature, *, normalize=True, block_size=None):
     r"""NT-Xent (SimCLR) loss of two views, mean over the 2N anchors.
 
@@ -879,6 +890,7 @@ def nt_xent(z1, z2, temperature, *, normalize=True, block_size=None):
     return _finish_scalar(_divide_by_count(xp.sum(terms), 2 * N))
 
 
+@representable("z1", "z2")
 def dcl(z1, z2, temperature, *, normalize=True):
     r"""Decoupled contrastive loss (Yeh et al. 2022), mean over the 2N anchors.
 
@@ -927,6 +939,7 @@ def dcl(z1, z2, temperature, *, normalize=True):
     return _finish_scalar(xp.mean(lse_neg - positive))
 
 
+@representable("f1", "f2", "f_neg")
 def infonce_one_negative(f1, f2, f_neg):
     r"""InfoNCE with one negative in Huang et al.'s form (huang2023), mean over rows.
 
@@ -963,6 +976,7 @@ def infonce_one_negative(f1, f2, f_neg):
     return _finish_scalar(xp.mean(_softplus(gap)))
 
 
+@representable("z1", "z2", "lambd")
 def barlow_twins(z1, z2, lambd=0.0051, *, eps=0.0):
     r"""Barlow Twins loss on the batch-standardized cross-correlation (zbontar2021, huang2023).
 
@@ -1054,6 +1068,7 @@ def _vicreg_common(z1, z2, caller, sim, std, cov, gamma, eps, *, min_cols: int =
     return a, b, sim, std, cov, gamma, eps, invariance
 
 
+@representable("z1", "z2", "sim", "std", "cov", "gamma")
 def vicreg(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=1e-4):
     r"""VICReg loss with the constants and scalings of the reference code (bardes2022).
 
@@ -1095,6 +1110,7 @@ def vicreg(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=1e-4):
     return _finish_scalar(loss)
 
 
+@representable("z1", "z2", "sim", "std", "cov", "gamma")
 def vicreg_exp(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=1e-4, temperature=1.0):
     r"""VICReg-exp of garrido2023: VICReg with a log-sum-exp covariance criterion.
 
@@ -1137,6 +1153,7 @@ def vicreg_exp(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=1e-4, temperature=1.0
     return _finish_scalar(loss)
 
 
+@representable("z1", "z2", "sim", "std", "cov", "gamma")
 def vicreg_ctr(z1, z2, sim=25, std=25, cov=1, gamma=1, eps=1e-4, temperature=1.0):
     r"""VICReg-ctr of garrido2023: VICReg-exp with the regularizers applied to the transpose.
 
@@ -1191,6 +1208,7 @@ def _off_diagonal_energy(G):
     return _finish_scalar(xp.sum(off * off))
 
 
+@representable("K")
 def sample_contrastive(K):
     r"""Sample-contrastive criterion L_c of garrido2023.
 
@@ -1211,6 +1229,7 @@ def sample_contrastive(K):
     return _off_diagonal_energy(K.T @ K)
 
 
+@representable("K")
 def dimension_contrastive(K):
     r"""Dimension-contrastive criterion L_nc of garrido2023.
 
@@ -1236,6 +1255,7 @@ def dimension_contrastive(K):
 # --------------------------------------------------------------------------------------
 
 
+@representable("z1", "z2", "alpha")
 def alignment(z1, z2, alpha=2):
     r"""Alignment of positive pairs (wang2020): :math:`\mathbb{E}\, \|z_1 - z_2\|_2^\alpha`.
 
@@ -1265,6 +1285,7 @@ def alignment(z1, z2, alpha=2):
     return _finish_scalar(xp.mean(squared ** _const(alpha / 2.0, squared)))
 
 
+@representable("z", "t")
 def uniformity(z, t=2):
     r"""Uniformity (wang2020): :math:`\log \mathbb{E}_{i<j}\, e^{-t \|z_i - z_j\|_2^2}`.
 

@@ -62,9 +62,18 @@ from ._validation import (
     check_int,
     check_labels,
     check_real,
+    check_size,
     fail,
     is_torch,
+    representable,
+    MAX_DPS,
+    MAX_ITERS,
 )
+
+#: The most anchor configurations (rows) :func:`batch_sc_relaxation` and
+#: :func:`batch_sc_simplex_value` enumerate; they grow like b^(T+1) for T distinct class
+#: sizes (500,000 rows take about 4 s on a 2-core box). Above it ``b`` is refused by name.
+MAX_BATCH_ROWS = 1_000_000
 
 __all__ = [
     "RelaxationError",
@@ -186,6 +195,7 @@ def _sc_gram_loss(G, labels: np.ndarray, tau: float):
     return xp.sum(anchor_lse) - xp.sum(weights * G) / tau_
 
 
+@representable("G", "tau")
 def sc_gram_loss(G, y, tau):
     """SC loss of the unconstrained-features model as a function of the Gram matrix.
 
@@ -230,6 +240,7 @@ def sc_gram_loss(G, y, tau):
     return _sc_gram_loss(G, labels, tau)
 
 
+@representable("H", "tau")
 def ufm_sc_loss(H, y, tau):
     """SC loss of the unconstrained-features model on features ``H`` (rows ``h_i``).
 
@@ -336,6 +347,7 @@ def _best_bound_from(A, G, f0, candidates, constraint):
     return best
 
 
+@representable("G", "tau")
 def gram_lower_bound(G, y, tau, *, constraint="sphere", multipliers=None):
     """Certified lower bound on the relaxation optimum (hence on the UFM loss in every d).
 
@@ -530,6 +542,7 @@ def recover_features(G, d, *, constraint="sphere"):
     if G.shape[0] != G.shape[1]:
         raise fail("G", caller, "a square matrix", G)
     d = check_int(d, "d", caller, min_value=1)
+    check_size(G.shape[0] * d, "d", caller, d, "the N x d features")
     constraint = check_choice(constraint, "constraint", caller, CONSTRAINTS)
     return _recover_features(G, d, constraint)
 
@@ -643,7 +656,7 @@ def _check_solver_args(caller, constraint, solver, eps, max_iters, verbose, rank
     solver = check_choice(solver, "solver", caller, SOLVERS)
     eps = check_real(eps, "eps", caller, gt=0.0, lt=1.0)
     if max_iters is not None:
-        max_iters = check_int(max_iters, "max_iters", caller, min_value=1)
+        max_iters = check_int(max_iters, "max_iters", caller, min_value=1, max_value=MAX_ITERS)
     verbose = check_bool(verbose, "verbose", caller)
     rank_tol = check_real(rank_tol, "rank_tol", caller, gt=0.0, lt=1.0)
     return constraint, solver, eps, max_iters, verbose, rank_tol
@@ -771,6 +784,7 @@ class RelaxationResult:
         )
 
 
+@representable("tau")
 def sc_relaxation(y, tau, *, constraint="sphere", solver="clarabel", eps=1e-7, max_iters=None,
                   verbose=False, rank_tol=1e-5) -> RelaxationResult:
     """Solve the convex Gram relaxation of the SC unconstrained-features model.
@@ -1573,6 +1587,7 @@ def _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank
     )
 
 
+@representable("tau", "K", "n_per_class")
 def sc_relaxation_reduced(*, n_per_class, K, tau, constraint="sphere", solver="clarabel", eps=1e-9,
                           max_iters=None, verbose=False, rank_tol=1e-6) -> ReducedRelaxationResult:
     """Symmetry-reduced relaxation for balanced labels: K classes of ``n_per_class`` samples.
@@ -1625,6 +1640,7 @@ def sc_relaxation_reduced(*, n_per_class, K, tau, constraint="sphere", solver="c
                           rank_tol, f"{caller}(n_per_class={n_per_class}, K={K}, tau={tau:g})")
 
 
+@representable("tau")
 def sc_relaxation_step(k1, n1, k2, n2, tau, *, constraint="sphere", solver="clarabel", eps=1e-9,
                        max_iters=None, verbose=False, rank_tol=1e-6) -> ReducedRelaxationResult:
     """Symmetry-reduced relaxation for STEP imbalance: k1 classes of n1 samples, k2 of n2.
@@ -1668,6 +1684,7 @@ def sc_relaxation_step(k1, n1, k2, n2, tau, *, constraint="sphere", solver="clar
                           rank_tol, f"{caller}(k1={k1}, n1={n1}, k2={k2}, n2={n2}, tau={tau:g})")
 
 
+@representable("tau")
 def sc_relaxation_class_sizes(class_sizes, tau, *, constraint="sphere", solver="clarabel", eps=1e-8,
                               max_iters=None, verbose=False, rank_tol=1e-6) -> ReducedRelaxationResult:
     """Symmetry-reduced relaxation for any class sizes (long-tailed, several imbalance levels).
@@ -2004,6 +2021,7 @@ def check_batch_sc_certificate(certificate: BatchSCCertificate, *, dps: int = 30
     caller = "check_batch_sc_certificate"
     if not isinstance(certificate, BatchSCCertificate):
         raise fail("certificate", caller, "a BatchSCCertificate", certificate)
+    dps = check_int(dps, "dps", caller, min_value=15, max_value=MAX_DPS)
     k = [int(a) for a, _ in certificate.class_types]
     n = [int(c) for _, c in certificate.class_types]
     beta = float(certificate.rho) ** 2
@@ -2268,9 +2286,23 @@ def _check_batch_args(class_sizes: Any, b: Any, batches: Any, rho: Any, caller: 
     batches = check_choice(batches, "batches", caller, BATCH_SETS)
     if batches == "subset" and b > N:
         raise fail("b", caller, f"<= N = {N} for batches='subset'", b)
-    return types, N, b, batches, check_real(rho, "rho", caller, gt=0.0)
+    rho = check_real(rho, "rho", caller, gt=0.0)
+    if not math.isfinite(rho * rho):
+        raise fail("rho", caller, "<= 1e154 (the loss uses rho^2, which must be a float64)", rho)
+    # rows of _batch_rows: per type, the compositions of b - 1 into its non-empty pools
+    T = len(types)
+    rows = 0
+    for k_s, _ in types:
+        pools = 1 + (k_s >= 2) + (T - 1) + (batches != "subset")
+        rows += math.comb(b - 1 + pools - 1, pools - 1)
+        if rows > MAX_BATCH_ROWS:
+            raise fail("b", caller, f"small enough that the anchor configurations to enumerate are at most "
+                       f"MAX_BATCH_ROWS = {MAX_BATCH_ROWS} (more than that at b = {b} with {T} distinct class "
+                       "sizes)", b)
+    return types, N, b, batches, rho
 
 
+@representable("rho")
 def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="clarabel", eps=1e-9,
                         max_iters=None, verbose=False, rank_tol=1e-6) -> BatchRelaxationResult:
     r"""Certified global optimum of graf2021's supervised contrastive loss summed over a batch set.
@@ -2431,6 +2463,7 @@ def _batch_types(class_sizes, caller: str):
     return [(counts.count(v), v) for v in sorted(set(counts), reverse=True)], sum(counts)
 
 
+@representable("rho")
 def batch_sc_simplex_value(class_sizes, b, batches="multiset", rho=1.0) -> float:
     """Mean loss per batch of graf2021's SC loss at the collapsed regular simplex, any class sizes.
 

@@ -1196,7 +1196,7 @@ class _ViewPairs(st.Space):
         if self.mode == "free":
             return x
         if self.mode == "sphere":
-            return st.normalize_rows(x)
+            return st._normalize_rows(x, 1.0)  # internal: no boundary checks on a search point
         a, b = self._views(x)
         return self._stack(_standardize(a), _standardize(b))
 

@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_labels, check_real, fail, is_torch
+from ._validation import (check_array, check_int, check_labels, check_real, check_size, fail, fail_type,
+                          is_torch)
 from . import geometry as _geometry
 
 try:
@@ -98,7 +99,19 @@ def _hyp():
 
 
 def float_arrays(shape: tuple, bound: float):
-    """Hypothesis arrays of finite float64 in [-bound, bound] (zeros, repeats and edges included)."""
+    """Hypothesis arrays of finite float64 in [-bound, bound] (zeros, repeats and edges included).
+
+    ``shape`` is a tuple of non-negative ints with at most ``MAX_ELEMENTS`` entries in all;
+    ``bound`` a finite real >= 0.
+    """
+    caller = "float_arrays"
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, tuple):
+        raise fail_type("shape", caller, "a tuple of non-negative integers", shape)
+    shape = tuple(check_int(d, f"shape[{i}]", caller, min_value=0) for i, d in enumerate(shape))
+    check_size(math.prod(shape), "shape", caller, shape, "one array")
+    bound = check_real(bound, "bound", caller, ge=0.0)
     hst, hnp = _hyp()
     elements = hst.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False,
                           width=64)
@@ -144,13 +157,25 @@ def _rounding_candidates(x: np.ndarray, project) -> list[np.ndarray]:
 
 
 def normalize_rows(x, radius: float = 1.0):
-    """Rows scaled to norm ``radius``; zero rows (numpy) become ``radius * e_1``. Torch: differentiable."""
+    """Rows scaled to norm ``radius``; zero rows (numpy) become ``radius * e_1``. Torch: differentiable.
+
+    ``x`` is a finite real array (1-D: one row) or tensor; ``radius`` a finite real >= 0.
+    Rows of any magnitude are scaled by their largest entry first, so 1e300 and 1e-300
+    entries give unit rows too.
+    """
+    caller = "normalize_rows"
+    x = check_array(x, "x", caller, ndim=(1, 2), allow_mp=False, keep_torch_dtype=True)
+    radius = check_real(radius, "radius", caller, ge=0.0)
+    return _normalize_rows(x, radius)
+
+
+def _normalize_rows(x, radius: float):
     if is_torch(x):
         norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(1e-150)
         return x / norms * radius
     x = np.array(x, dtype=np.float64, copy=True)
     if x.ndim == 1:
-        return normalize_rows(x[None, :], radius)[0]
+        return _normalize_rows(x[None, :], radius)[0]
     # Divide by each row's largest entry first: for rows of tiny entries (1e-162) the sum of
     # squares is subnormal and the plain norm loses most of its digits.
     peak = np.max(np.abs(x), axis=-1, keepdims=True)
@@ -205,7 +230,15 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
 
 def straight_through(x, exact):
     """``exact`` in value with the gradient of the identity: for torch projections whose own
-    derivative is undefined (degenerate SVDs) or too long to unroll."""
+    derivative is undefined (degenerate SVDs) or too long to unroll.
+
+    ``x`` is a floating torch tensor; ``exact`` a finite array of the same shape.
+    """
+    caller = "straight_through"
+    if not is_torch(x) or not x.is_floating_point():
+        raise fail_type("x", caller, "a floating torch tensor", x)
+    check_array(x, "x", caller, keep_torch_dtype=True)  # values: no meta tensor, no NaN or inf
+    exact = check_array(exact, "exact", caller, allow_mp=False, shape=tuple(x.shape), keep_torch_dtype=True)
     return x + (torch.as_tensor(exact, dtype=x.dtype, device=x.device) - x).detach()
 
 
@@ -317,6 +350,7 @@ class _Labels(Space):
         caller = {"any": "labels", "balanced": "balanced_labels", "imbalanced": "imbalanced_labels"}[mode]
         self.N = check_int(N, "N", caller, min_value=1)
         self.K = check_int(K, "K", caller, min_value=1)
+        check_size(self.N, "N", caller, N, "a sample (N labels)")
         self.mode = mode
         self.min_count = min_count
         self.shape = (self.N,)
@@ -456,6 +490,8 @@ class _Rows(Space):
         self.h = check_int(h, "h", caller, min_value=1)
         self.radius = check_real(radius, "scale" if mode == "free" else "radius", caller,
                                  gt=0.0 if mode == "free" else None, ge=None if mode == "free" else 0.0)
+        check_size(self.N * self.h, "N" if self.N >= self.h else "h", caller, max(self.N, self.h),
+                   "a sample (N x h)")
         self.mode = mode
         self.shape = (self.N, self.h)
         self.scale = self.radius / math.sqrt(self.h) if mode != "free" else self.radius
@@ -465,13 +501,13 @@ class _Rows(Space):
     def _draw(self, rng):
         g = rng.standard_normal(self.shape)
         if self.mode == "sphere":
-            return normalize_rows(g, self.radius)
+            return _normalize_rows(g, self.radius)
         if self.mode == "ball":
             # uniform in the ball half of the time, on the boundary otherwise (bounds are tight there)
             r = self.radius * rng.random((self.N, 1)) ** (1.0 / self.h)
             on_boundary = rng.random((self.N, 1)) < 0.5
             r = np.where(on_boundary, self.radius, r)
-            return normalize_rows(g, 1.0) * r
+            return _normalize_rows(g, 1.0) * r
         # free: Gaussian with a random overall magnitude spanning two decades
         return g * self.radius * 10.0 ** rng.uniform(-1.0, 1.0)
 
@@ -481,14 +517,14 @@ class _Rows(Space):
 
     def _from_raw(self, raw):
         if self.mode == "sphere":
-            return normalize_rows(raw, self.radius)
+            return _normalize_rows(raw, self.radius)
         if self.mode == "ball":
             return self.project(np.asarray(raw) * self.radius)
         return np.asarray(raw, dtype=np.float64)
 
     def project(self, x):
         if self.mode == "sphere":
-            return normalize_rows(x, self.radius)
+            return _normalize_rows(x, self.radius)
         if self.mode == "ball":
             if is_torch(x):
                 norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
@@ -596,6 +632,8 @@ class _Simplex(Space):
         self.h = check_int(h, "h", caller, min_value=1)
         self.radius = check_real(radius, "radius", caller, gt=0.0)
         self.perturb = None if perturb is None else check_real(perturb, "scale", caller, ge=0.0)
+        check_size(self.K * max(self.h, self.K), "h" if self.h >= self.K else "K", caller,
+                   max(self.h, self.K), "a sample (K x max(h, K))")
         self.on_sphere = on_sphere
         self.caller = caller
         self.base = regular_simplex(self.K, self.h, self.radius)  # raises Unsatisfiable when h < K-1
@@ -611,7 +649,7 @@ class _Simplex(Space):
 
     def _perturbed(self, z: np.ndarray, noise: np.ndarray) -> np.ndarray:
         out = z + self.perturb * self.radius * noise
-        return normalize_rows(out, self.radius) if self.on_sphere else out
+        return _normalize_rows(out, self.radius) if self.on_sphere else out
 
     def _draw(self, rng):
         z = self._rotated(_random_orthogonal(rng, self.h))
@@ -637,7 +675,7 @@ class _Simplex(Space):
         if self.exact:
             return _procrustes_onto(self.base, x)
         if self.on_sphere:
-            return normalize_rows(x, self.radius)
+            return _normalize_rows(x, self.radius)
         return x
 
     def contains(self, x, atol: float = 1e-9) -> bool:
@@ -658,7 +696,7 @@ class _Simplex(Space):
         out = [self.base.copy()]
         if not self.exact:
             tiny = self.base + 1e-6 * self.radius * np.eye(self.K, self.h)
-            out.append(normalize_rows(tiny, self.radius) if self.on_sphere else tiny)
+            out.append(_normalize_rows(tiny, self.radius) if self.on_sphere else tiny)
         return [c for c in out if self.contains(c)]
 
     def simplify(self, x):
@@ -705,6 +743,7 @@ class _Collapsed(Space):
         self.K = max(self.K, 2)
         self.h = check_int(h, "h", "collapsed_on_simplex", min_value=1)
         self.radius = check_real(radius, "radius", "collapsed_on_simplex", gt=0.0)
+        check_size(self.y.size * self.h, "h", "collapsed_on_simplex", h, "a sample (N x h)")
         self.simplex = _Simplex(self.K, self.h, self.radius, None, True, "collapsed_on_simplex")
         self.shape = (self.y.size, self.h)
         self.scale = self.simplex.scale
@@ -781,6 +820,7 @@ class _PSD(Space):
     def __init__(self, n: int, rank: int | None, unit_diagonal: bool):
         caller = "elliptope" if unit_diagonal else "psd"
         self.n = check_int(n, "n", caller, min_value=1)
+        check_size(self.n * self.n, "n", caller, n, "a sample (n x n)")
         if rank is not None:
             rank = check_int(rank, "rank", caller, min_value=0)
             if rank > self.n:
@@ -798,7 +838,7 @@ class _PSD(Space):
 
     def _from_factor(self, v):
         if self.unit_diagonal:
-            v = normalize_rows(v, 1.0)
+            v = _normalize_rows(v, 1.0)
         return v @ v.T
 
     def _draw(self, rng):
@@ -827,7 +867,7 @@ class _PSD(Space):
                 vals = torch.cat([torch.zeros_like(vals[: self.n - self.rank]), vals[self.n - self.rank:]])
             factor = vecs * torch.sqrt(vals)[None, :]
             if self.unit_diagonal:
-                factor = normalize_rows(factor, 1.0)
+                factor = _normalize_rows(factor, 1.0)
             return factor @ factor.T
         s = _sym(np.asarray(x, dtype=np.float64))
         vals, vecs = np.linalg.eigh(s)
@@ -836,7 +876,7 @@ class _PSD(Space):
             vals[: self.n - self.rank] = 0.0
         factor = vecs * np.sqrt(vals)[None, :]
         if self.unit_diagonal:
-            factor = normalize_rows(factor, 1.0)
+            factor = _normalize_rows(factor, 1.0)
         out = factor @ factor.T
         out = _sym(out)
         if self.unit_diagonal:
@@ -906,8 +946,8 @@ def elliptope(n: int, rank: int | None = None) -> Space:
 
 def _normalize_cols(x, radius: float = 1.0):
     if is_torch(x):
-        return normalize_rows(x.transpose(0, 1), radius).transpose(0, 1)
-    return normalize_rows(np.asarray(x).T, radius).T
+        return _normalize_rows(x.transpose(0, 1), radius).transpose(0, 1)
+    return _normalize_rows(np.asarray(x).T, radius).T
 
 
 class _UnitNorm(Space):
@@ -915,6 +955,7 @@ class _UnitNorm(Space):
         caller = {"rows": "unit_rows", "cols": "unit_columns", "both": "doubly_normalized"}[mode]
         self.M = check_int(M, "M", caller, min_value=1)
         self.N = check_int(N, "N", caller, min_value=1)
+        check_size(self.M * self.N, "M" if self.M >= self.N else "N", caller, max(self.M, self.N), "a sample (M x N)")
         self.mode = mode
         self.caller = caller
         self.shape = (self.M, self.N)
@@ -950,13 +991,13 @@ class _UnitNorm(Space):
 
     def project(self, x):
         if self.mode == "rows":
-            return normalize_rows(x)
+            return _normalize_rows(x, 1.0)
         if self.mode == "cols":
             return _normalize_cols(x)
         if is_torch(x):
             # a few differentiable sweeps carry the gradient; the exact balancing fixes the value
             for _ in range(20):
-                x = _normalize_cols(normalize_rows(x))
+                x = _normalize_cols(_normalize_rows(x, 1.0))
             return straight_through(x, self._balance(x.detach().cpu().numpy()))
         return self._balance(x)
 
@@ -1209,6 +1250,8 @@ class _Fixed(Space):
 
     def __init__(self, value):
         if is_torch(value):
+            if value.device.type == "meta":
+                raise fail_type("value", "fixed", "a tensor with values (not on the 'meta' device)", value)
             value = value.detach().cpu().numpy()
         arr = np.asarray(value)
         if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)):
