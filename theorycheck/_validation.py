@@ -14,6 +14,7 @@ and one exception family: :class:`InvalidArgumentError` (a ``ValueError``) and
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 from typing import Any, Iterable
@@ -352,7 +353,7 @@ def non_finite_path(value: Any, path: str = "result", depth: int = 0) -> str | N
     if value is None or isinstance(value, (str, bytes, bool)) or depth > 4:
         return None
     if isinstance(value, float):
-        return None if value - value == 0.0 else path
+        return None if math.isfinite(value) else path
     if is_torch(value):
         if value.device.type == "meta" or not (value.is_floating_point() or value.is_complex()):
             return None
