@@ -357,6 +357,8 @@ def non_finite_path(value: Any, path: str = "result", depth: int = 0) -> str | N
     if is_torch(value):
         if value.device.type == "meta" or not (value.is_floating_point() or value.is_complex()):
             return None
+        if value.numel() == 1:  # a loss: one read (~2 us on CPU) instead of an isfinite kernel (~50 us)
+            return None if math.isfinite(abs(complex(value.detach().reshape(()).item()))) else path
         import torch
 
         return None if bool(torch.isfinite(value.detach()).all()) else path
