@@ -438,6 +438,9 @@ def test_scale_free_distances_are_computed_at_any_magnitude(scale):
     # with a radius d is homogeneous of degree 0 in (Zeta, radius)
     with_radius = geometry.distance_to_simplex(Zeta, radius=0.7)
     assert geometry.distance_to_simplex(Zeta * scale, radius=0.7 * scale) == pytest.approx(with_radius, rel=1e-12)
+    res, scaled = geometry.simplex_residuals(Zeta), geometry.simplex_residuals(Zeta * scale)
+    for got, want in zip(scaled, res):  # homogeneous of degree 1
+        assert got == pytest.approx(want * scale, rel=1e-12)
     assert geometry.distance_to_collapsed_simplex(Z * scale, Y) == pytest.approx(
         geometry.distance_to_collapsed_simplex(Z, Y), rel=1e-12)
 

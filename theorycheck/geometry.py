@@ -77,8 +77,9 @@ def _embeddings_and_labels(Z: Any, y: Any, K: Any, caller: str):
     """Validated (Z, y, K) where every class in [0, K) has at least one sample."""
     Z = _matrix(Z, "Z", caller)
     if K is not None:
-        # every class must occur, so K <= N (and bincount never allocates more than N entries)
-        K = check_int(K, "K", caller, min_value=2, max_value=max(Z.shape[0], 2))
+        K = check_int(K, "K", caller, min_value=2)
+        if K > Z.shape[0]:  # checked before bincount(minlength=K) allocates K entries
+            raise fail("K", caller, f"<= N = {Z.shape[0]} (every class 0..K-1 needs a sample)", K)
     labels = check_labels(y, "y", caller, n=Z.shape[0], num_classes=K)
     if K is None:
         K = int(labels.max()) + 1 if labels.size else 0
@@ -248,15 +249,28 @@ def simplex_residuals(Zeta: Any) -> SimplexResiduals:
     caller = "simplex_residuals"
     Zeta = _matrix(Zeta, "Zeta", caller, min_rows=2)
     K = Zeta.shape[0]
+    # all four are homogeneous of degree 1: compute at a power-of-two scale (exact) where
+    # squares neither overflow (1e155) nor underflow (1e-300), then scale back
+    peak = float(np.max(np.abs(Zeta)))
+    e = math.frexp(peak)[1] if peak > 0 else 0
+    Zeta = np.ldexp(Zeta, -e)
     norms = np.linalg.norm(Zeta, axis=1)
     iu = np.triu_indices(K, 1)
     dists = np.linalg.norm(Zeta[iu[0]] - Zeta[iu[1]], axis=1)
     return SimplexResiduals(
-        s1=float(np.linalg.norm(Zeta.sum(axis=0))),
-        s2=float(norms.max() - norms.min()),
-        s3=float(dists.max() - dists.min()),
-        mean_norm=float(norms.mean()),
+        s1=_ldexp_or_inf(float(np.linalg.norm(Zeta.sum(axis=0))), e),
+        s2=_ldexp_or_inf(float(norms.max() - norms.min()), e),
+        s3=_ldexp_or_inf(float(dists.max() - dists.min()), e),
+        mean_norm=_ldexp_or_inf(float(norms.mean()), e),
     )
+
+
+def _ldexp_or_inf(x: float, e: int) -> float:
+    """x * 2**e, inf where that overflows (then reported by name by ``representable``)."""
+    try:
+        return math.ldexp(x, e)
+    except OverflowError:
+        return math.inf
 
 
 # --------------------------------------------------------------------------- class means
