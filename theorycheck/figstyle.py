@@ -166,6 +166,12 @@ def render(fig, fmt: str = "png") -> bytes:
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
     with style():
+        if fig.get_layout_engine() is not None:
+            # lay out once and freeze: constrained layout measures text with the renderer of
+            # each format, so without this the same figure would shift a little from one
+            # format (or one call) to the next, and the bytes would depend on what came before
+            fig.draw_without_rendering()
+            fig.set_layout_engine("none")
         fig.savefig(buf, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
     return buf.getvalue()
 

@@ -579,7 +579,8 @@ def figure_training(claim: Mapping[str, Any]):
         right.set_xlabel("iteration")
         right.set_ylabel("collapse measure (0 at the simplex)")
     fs.legend_below(fig, [left] + ([right] if right is not None else []))
-    K = round(1 - 1 / target) if target < 0 else None
+    # K drawn, from the target -1/(K-1), unless the parameters already say it
+    K = round(1 - 1 / target) if target < 0 and "K" not in (claim.get("params") or {}) else None
     sizes = f"K={K}" + (", " if claim.get("params") else "") if K else ""
     _suptitle(fig, f"{claim.get('id', '')}: training geometry at {sizes}{_params_text(claim.get('params'))}")
     return fig
