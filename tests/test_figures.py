@@ -10,7 +10,6 @@ Then the files: PNG at 300 dpi (read back from the pHYs chunk), SVG and PDF writ
 deterministic, and one regression test per figure that used to mislead (issue 16).
 """
 
-import io
 
 import numpy as np
 import pytest
@@ -176,7 +175,8 @@ CLAIMS = {
 ALL = ([_claim(cid, {"global_fraction": f, "starts": 10}, params={"d": d, "K": 10, "n_per_class": 2},
                kind="landscape") for cid in ("a.benign", "b.benign") for d, f in ((8, 0.0), (9, 0.9), (10, 1.0))]
        + [_claim("demo.imbalance", {"imbalance_angles": [
-           {"ratio": r, "tau": tau, "k_major": 5, "k_minor": 5, "n_minor": 2, "cos_majority_majority": -0.11 - 0.001 * r,
+           {"ratio": r, "tau": tau, "k_major": 5, "k_minor": 5, "n_minor": 2,
+            "cos_majority_majority": -0.11 - 0.001 * r,
             "cos_minority_minority": -0.11 + 0.004 * r * tau, "cos_majority_minority": -0.11 - 0.0007 * r}
            for tau in (0.1, 0.5, 1.0) for r in (1, 2, 5, 10, 20, 50, 100)]}, kind="characterization"),
           _claim("demo.bound", {"informative_fraction": 0.25, "informative_samples": [[1.0, 2.0], [3.0, 2.5]]},
@@ -279,8 +279,8 @@ def test_a_far_start_is_clipped_and_marked():
     left = fig.axes[0]
     top = left.get_ylim()[1]
     assert top < 100.0  # the far start does not flatten the panel
-    carets = [ln for ln in left.lines if ln.get_label().startswith("clipped")]
-    assert len(carets) == 1 and carets[0].get_xydata()[0, 0] == 0.0
+    arrows = [ln for ln in left.lines if ln.get_label().startswith("clipped")]
+    assert len(arrows) == 1 and arrows[0].get_xydata()[0, 0] == 0.0
     assert "clipped" in left.get_ylabel()
 
 

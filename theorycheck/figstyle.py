@@ -11,7 +11,7 @@ paper reads at its printed size:
   the figure; long titles are wrapped to the width (:func:`wrap`);
 * legends below the axes (:func:`legend_below`): a legend never covers data;
 * values too large to draw are clipped to the top of the axes and marked there with an
-  upward caret (:func:`clip_top`, :func:`mark_clipped`), so every drawn point lies inside its axes.
+  upward arrow (:func:`clip_top`, :func:`mark_clipped`), so every drawn point lies inside its axes.
 
 Only matplotlib's object API is used (``matplotlib.figure.Figure``, Agg canvas): nothing
 touches pyplot's global state or needs a display.
@@ -129,11 +129,11 @@ def clip_top(values, top: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mark_clipped(ax, x, top: float, mask, label: str = "clipped at the top (value larger)") -> None:
-    """Upward carets at ``(x[mask], top)``: these points are larger than the axis shows."""
+    """Upward arrows at ``(x[mask], top)``: these points are larger than the axis shows."""
     x = np.asarray(x, dtype=float)[np.asarray(mask, dtype=bool)]
     if x.size:
-        # a caret (not a triangle: hollow triangles already mean something in some figures)
-        ax.plot(x, np.full(x.size, top), linestyle="none", marker=6, markersize=7, color="black",
+        # an arrow, not a triangle: triangles are the markers of some curves
+        ax.plot(x, np.full(x.size, top), linestyle="none", marker=r"$\uparrow$", markersize=8, color="black",
                 label=label, zorder=5)
 
 

@@ -1,15 +1,18 @@
-"""Figures of a results document (matplotlib, Agg, PNG), drawn from its evidence alone.
+"""Figures of a results document (matplotlib, Agg; PNG at 300 dpi, SVG, PDF), drawn from its evidence alone.
 
 Every figure is built from the JSON results document (``RunResults.to_dict()`` or a file
 read by :func:`theorycheck.report.json_report.read_json`): nothing is recomputed and no
 claim needs to be importable, so ``theorycheck report results.json`` re-draws exactly the
 figures of the run. Figures are made with ``matplotlib.figure.Figure`` directly (no pyplot
-state, no display) and rendered to PNG with fixed size, resolution and metadata, so the
-same document gives byte-identical images.
+state, no display) and rendered with fixed size, resolution and metadata, so the same
+document gives byte-identical images (:mod:`theorycheck.figstyle`: one- or two-column
+paper width, 7 pt text).
 
 All figures are readable in black and white: curves differ by line style and marker,
 reference values (a closed-form minimum, -1/(K-1), the trivial bound) are dashed black
-lines with a label, and filled areas are hatched.
+lines with a label, and filled areas are hatched. The legend is below the axes (it never
+covers data), every drawn point lies inside its axes (far values are clipped and marked),
+and titles state the sizes of what is drawn.
 
 Which figure is drawn depends on which evidence keys a claim's entry carries:
 
@@ -239,7 +242,7 @@ def figure_traces(claim: Mapping[str, Any]):
 
     Left: the values, with the claimed minimum as a dashed line; a start far above the
     others is clipped at the top of the panel and its clipped points are marked with
-    upward carets (one far-away start would otherwise flatten the approach to
+    upward arrows (one far-away start would otherwise flatten the approach to
     the minimum). Right: the gap ``|value - minimum|`` on a log scale (starts that go below
     the minimum are drawn with hollow markers; gaps under 1e-16 are drawn at 1e-16), which
     shows the rate of convergence. Two-column width, one legend below both panels.
