@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from theorycheck.engine import Budget, judge
+from theorycheck import figstyle as fs
 from theorycheck.report.figures import figure_imbalance_angles
 
 
@@ -27,9 +28,9 @@ def main(argv=None) -> str:
     res = judge("graf2021.sc.certified-imbalance", params, budget=Budget(seconds=5.0))
     fig = figure_imbalance_angles([{"id": "graf2021.sc.certified-imbalance", "params": params,
                                     "evidence": res.evidence}])
-    fig.axes[0].set_title(f"graf2021 SC over all {args.batches} batches (b={args.b}, K={args.K}, n_minor={args.n}, "
-                          f"rho={args.rho:g}): certified optimum", fontsize=8)
-    fig.savefig(args.out, dpi=110)
+    fig.suptitle(fs.wrap(f"graf2021 SC over all {args.batches} batches (b={args.b}, K={args.K}, n_minor={args.n}, "
+                         f"rho={args.rho:g}): certified optimum", fig.get_figwidth() - 0.1), fontsize=7.5)
+    fs.save(fig, args.out, formats=("png",))  # 300 dpi, one column wide
     print(f"{res.verdict.value}: wrote {args.out}")
     return args.out
 

@@ -185,6 +185,10 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
     group.add_argument("--out", default="theorycheck-out", metavar="DIR",
                        help="folder for results.json, report.md, report.html, references.bib, figures/ "
                             "(default theorycheck-out)")
+    group.add_argument("--figure-format", dest="figure_formats", default="png,svg", metavar="FORMATS",
+                       type=_parse_figure_formats,
+                       help="formats of the files in figures/: comma-separated png (300 dpi), svg, pdf "
+                            "(default png,svg)")
     _add_run_options(p_all)
     for action in p_all._actions:  # a shared default per claim, derived from the number of claims
         if action.dest == "budget":
@@ -243,6 +247,16 @@ def _parse_int(text: Any, option: str, *, min_value: int) -> int:
     except ValueError:
         raise fail(option, "theorycheck", f"an integer >= {min_value}", text) from None
     return check_int(value, option, "theorycheck", min_value=min_value)
+
+
+def _parse_figure_formats(text: Any) -> tuple[str, ...]:
+    from .figstyle import check_formats
+
+    try:
+        return check_formats(str(text), "theorycheck verify all")
+    except ValueError:
+        # argparse turns this into a usage error (exit 2) naming the option, before anything runs
+        raise argparse.ArgumentTypeError(f"must be a comma-separated list of png, svg, pdf; got {text!r}") from None
 
 
 def _parse_seconds(text: Any) -> float:
@@ -399,7 +413,7 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
     if getattr(args, "out", None):  # verify all: the report folder
         from .report.html import write_report_folder
 
-        paths = write_report_folder(doc, args.out)
+        paths = write_report_folder(doc, args.out, figure_formats=getattr(args, "figure_formats", ("png", "svg")))
         written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
                                                             ("HTML", "html"), ("BibTeX", "bibtex"),
                                                             ("figures", "figures")) if role in paths]

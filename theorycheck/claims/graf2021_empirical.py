@@ -132,7 +132,9 @@ def _run_random_labels(p, budget, seed):
         power, linear = fit.get("power") or {}, fit.get("linear") or {}
         fits[loss] = {"alpha": power.get("alpha"), "alpha_se": power.get("alpha_se"),
                       "alpha_ci": list(power["alpha_ci"]) if power.get("alpha_ci") else None,
-                      "slope": linear.get("slope"), "slope_se": linear.get("slope_se"), "error": fit.get("error")}
+                      "slope": linear.get("slope"), "slope_se": linear.get("slope_se"), "error": fit.get("error"),
+                      # the coefficients, so that the report draws the fitted curves themselves
+                      "t0": power.get("t0"), "c": power.get("c"), "intercept": linear.get("intercept")}
     evidence = {"rows": result.rows, "fits": fits, "shape": result.verdict.get("shape"),
                 "reason": result.verdict["reason"], "limits": result.limits,
                 "alpha_ce": fits.get("ce", {}).get("alpha"), "alpha_supcon": fits.get("supcon", {}).get("alpha")}

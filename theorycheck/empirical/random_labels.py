@@ -454,7 +454,7 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
         from .figures import plot_random_labels
 
         result.files["figure"] = plot_random_labels(rows, fits, out_dir / "random_labels.png",
-                                                    title=f"random labels on {base.name}")
+                                                    title=f"random labels on {base.name} (N={base.n}, K={base.num_classes}, {model})")
         result.files["table"] = str(out_dir / "random_labels.txt")
         result.files["json"] = str(out_dir / "random_labels.json")
         (out_dir / "random_labels.json").write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")

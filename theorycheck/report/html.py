@@ -354,9 +354,11 @@ def write_bibtex(results: Any, path: str | os.PathLike) -> str:
     return _write_text(render_bibtex(_as_doc(results)), path)
 
 
-def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: bool = True) -> dict[str, str]:
+def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: bool = True,
+                        figure_formats: Sequence[str] | str = ("png", "svg")) -> dict[str, str]:
     """Write ``results.json``, ``report.md``, ``report.html``, ``references.bib`` (and the
-    figures as ``figures/*.png``) into ``folder``.
+    figures as ``figures/<name>.png`` at 300 dpi and ``.svg``, or the ``figure_formats``
+    asked for: any of ``png``, ``svg``, ``pdf``) into ``folder``.
 
     Every file is rendered from the JSON document as written, so
     ``theorycheck report folder/results.json -o x.html`` (or ``-o x.md``) reproduces
@@ -385,19 +387,19 @@ def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: boo
     doc = _as_doc(results)
     paths = {"json": write_json(doc, os.path.join(folder, REPORT_FILES["json"]))}
     paths["markdown"] = _write_text(render_markdown(doc), os.path.join(folder, REPORT_FILES["markdown"]))
-    figs = report_figures(doc)
+    figs = report_figures(doc, formats=figure_formats if figures else ("png",))
     paths["html"] = _write_text(render_html(doc, figures=figs), os.path.join(folder, REPORT_FILES["html"]))
     paths["bibtex"] = _write_text(render_bibtex(doc), os.path.join(folder, REPORT_FILES["bibtex"]))
     fig_folder = os.path.join(folder, REPORT_FILES["figures"])
     _remove_stale_figures(fig_folder)
     if figures and figs:
-        write_figures(doc, fig_folder, figs)
+        write_figures(doc, fig_folder, figs, formats=figure_formats)
         paths["figures"] = fig_folder
     return paths
 
 
 def _remove_stale_figures(folder: str) -> None:
-    """Delete the PNGs an earlier run wrote into ``folder`` (names made by our builders), so
+    """Delete the figure files (PNG, SVG, PDF) an earlier run wrote into ``folder`` (names made by our builders), so
     the folder holds exactly this run's figures; anything else there is left alone."""
     from .figures import FIGURE_BUILDERS
 
@@ -405,5 +407,5 @@ def _remove_stale_figures(folder: str) -> None:
         return
     prefixes = tuple(name for name, *_ in FIGURE_BUILDERS)
     for entry in os.listdir(folder):
-        if entry.endswith(".png") and entry.startswith(prefixes):
+        if entry.endswith((".png", ".svg", ".pdf")) and entry.startswith(prefixes):
             os.remove(os.path.join(folder, entry))
