@@ -47,11 +47,12 @@ _KEYS = {
              f"seed of every judged claim (default {DEFAULT_SEED})"),
 }
 
-# The session's settings (set at configure time) and the running test's (marker applied):
+# The sessions' settings (set at configure time) and the running tests' (marker applied):
 # plain module state, read by theorycheck.testing through sys.modules so that neither side
-# imports the other just to share three numbers.
-_session: dict[str, Any] | None = None
-_current: dict[str, Any] | None = None
+# imports the other just to share three numbers. Stacks, because a test may run pytest
+# inside itself (pytester) and the inner session must not clobber the outer one's.
+_sessions: list[dict[str, Any]] = []
+_tests: list[dict[str, Any]] = []
 
 
 class SettingError(ValueError):
@@ -106,7 +107,9 @@ def _resolve(config: Any) -> dict[str, Any]:
 def current_settings() -> dict[str, Any] | None:
     """``{"budget", "examples", "seed"}`` of the running test (marker applied), or the
     session's outside a test, or None when pytest did not configure this plugin."""
-    return _current if _current is not None else _session
+    if _tests:
+        return _tests[-1]
+    return _sessions[-1] if _sessions else None
 
 
 def describe(settings: dict[str, Any]) -> str:
@@ -133,34 +136,39 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def pytest_configure(config: Any) -> None:
-    global _session
     config.addinivalue_line(
         "markers",
         "theorycheck(budget=None, examples=None, seed=None): settings of the claims judged in this "
         "test (budget: deadline in seconds; examples: inputs per claim; seed)")
     try:
-        _session = _resolve(config)
+        settings = _resolve(config)
     except SettingError as exc:
         import pytest
 
         raise pytest.UsageError(f"theorycheck: {exc}") from None
+    config._theorycheck_settings = settings
+    _sessions.append(settings)
 
 
 def pytest_unconfigure(config: Any) -> None:
-    global _session, _current
-    _session = _current = None
+    settings = getattr(config, "_theorycheck_settings", None)
+    for i in range(len(_sessions) - 1, -1, -1):  # this session's entry, by identity
+        if _sessions[i] is settings:
+            del _sessions[i]
+            break
 
 
 def pytest_report_header(config: Any) -> str | None:
-    if _session is None:
+    settings = getattr(config, "_theorycheck_settings", None)
+    if settings is None:
         return None
     from ._version import __version__
 
-    return f"theorycheck {__version__}: {describe(_session)}"
+    return f"theorycheck {__version__}: {describe(settings)}"
 
 
 def _marker_settings(item: Any) -> dict[str, Any]:
-    settings = dict(_session or {})
+    settings = dict(getattr(item.config, "_theorycheck_settings", None) or {})
     marker = item.get_closest_marker("theorycheck")
     if marker is None:
         return settings
@@ -187,10 +195,12 @@ def _marker_settings(item: Any) -> dict[str, Any]:
 def pytest_runtest_setup(item: Any) -> None:
     # Set before the test's fixtures run, so a fixture that judges a claim sees them too; a
     # malformed marker makes the test error at setup, naming the argument.
-    global _current
-    _current = _marker_settings(item)
+    settings = _marker_settings(item)
+    item._theorycheck_pushed = True
+    _tests.append(settings)
 
 
-def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
-    global _current
-    _current = None
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> None:
+    if getattr(item, "_theorycheck_pushed", False) and _tests:
+        item._theorycheck_pushed = False
+        _tests.pop()
