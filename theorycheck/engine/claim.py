@@ -35,6 +35,7 @@ from .._validation import (
 )
 from .calling import call_flexible as _call_flexible
 from .calling import invoke, signature_problem
+from .domain import pending_examples
 from .errors import ClaimError, Inconclusive
 from . import kinds as _kinds
 from . import registry
@@ -285,6 +286,9 @@ class Claim:
         >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
         the same name overrides it. They are not parameters: they never appear in
         ``params`` and a parameter called ``starts`` does not steer the engine.
+    examples : tuple
+        Explicit inputs judged first, every time (dicts of inputs, or functions
+        ``p -> dict``); usually attached with :func:`theorycheck.engine.domain.example`.
     """
 
     id: str
@@ -313,6 +317,7 @@ class Claim:
     extra_evidence: Callable | None = None
     sweep: Sweep | None = None
     search: Mapping = dataclasses.field(default_factory=dict)
+    examples: tuple = ()
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -355,6 +360,11 @@ class Claim:
                 raise fail("sweep", f"claim {self.id!r}", "a Sweep of one of the claim's parameters",
                            self.sweep.param)
         object.__setattr__(self, "search", _check_search(self.search, f"claim {self.id!r}"))
+        examples = tuple(self.examples)
+        for entry in examples:
+            if not (callable(entry) or isinstance(entry, Mapping)):
+                raise fail_type("examples", f"claim {self.id!r}", "dicts of inputs or functions p -> dict", entry)
+        object.__setattr__(self, "examples", examples)
         check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
         check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
         check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
@@ -487,6 +497,7 @@ def claim(
     extra_evidence: Callable | None = None,
     sweep: Sweep | None = None,
     search: Mapping | None = None,
+    examples: tuple = (),
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -512,6 +523,7 @@ def claim(
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
             extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
+            examples=tuple(examples) + pending_examples(fn),
         )
         if register:
             registry.register(made)

@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend as xp
 from .._validation import describe, is_torch
 from .calling import accepts_p, invoke
-from .errors import ClaimError
+from .errors import ClaimError, Discarded
 
 try:
     import torch
@@ -113,7 +113,7 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
         # overflow/underflow are expected at extreme inputs: non-finite results are counted, NaN is an error
         with np.errstate(all="ignore"):
             out = invoke(claim.evaluate, args, p)
-    except ClaimError:
+    except (ClaimError, Discarded):  # Discarded: assume() dropped this input; the caller counts it
         raise
     except Exception as exc:
         raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
@@ -144,7 +144,7 @@ def guarded_evaluator(claim: Any, params: Any) -> Callable[[Mapping[str, Any]], 
     def call(inputs: Mapping[str, Any]) -> Any:
         try:
             return evaluate(**inputs, **extra)
-        except ClaimError:
+        except (ClaimError, Discarded):
             raise
         except Exception as exc:
             raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "

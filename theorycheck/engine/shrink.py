@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .confirm import confirm_relation, violation
-from .errors import ClaimError
+from .errors import ClaimError, Discarded
 from .evaluation import call_evaluator
 from .results import Budget, Counterexample, JudgeContext, Verdict
 from .search import search_relation
@@ -98,7 +98,7 @@ def _still_fails(ctx: JudgeContext, inputs: dict) -> Any:
     claim = ctx.claim
     try:
         lhs, rhs = call_evaluator(claim, inputs, ctx.params)
-    except ClaimError:
+    except (ClaimError, Discarded):  # a simplified input assume() discards is no counterexample
         return None
     if not (math.isfinite(lhs) and math.isfinite(rhs)):
         return None
