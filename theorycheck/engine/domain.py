@@ -59,9 +59,8 @@ def example(*inputs_fn: Callable, **inputs: Any) -> Callable:
     entry = inputs_fn[0] if inputs_fn else dict(inputs)
 
     def decorate(target: Any) -> Any:
-        from .claim import Claim
-
-        if isinstance(target, Claim):
+        # a Claim (duck-typed: this module sits below engine.claim, which imports it)
+        if hasattr(target, "examples") and hasattr(target, "kind_spec"):
             # Claims are frozen for users; the decorator is part of defining one.
             object.__setattr__(target, "examples", (entry,) + tuple(target.examples))
             return target
