@@ -131,3 +131,81 @@ def test_example_rejects_bad_arguments():
         example()
     with pytest.raises(TypeError, match="inputs_fn"):
         example(1)
+
+
+# --------------------------------------------------------------------------- Param ranges
+
+
+def _spread_claim(bound_factor: float):
+    # "N unit vectors in R^h can all have pairwise inner product -1/(N-1)... for every N <= h + 1":
+    # stated as the simplex-bound min over pairs <= -1/(N-1) + slack; true for N <= h + 1
+    @claim(id=f"t.range-{bound_factor}", cite=(), kind="inequality", register=False,
+           statement="mean pairwise inner product of N unit vectors in R^h >= -c/(N-1), for N <= h + 1",
+           params=(Param("h", 3, min=1, max=6), Param("N", 4, min=2, max=lambda p: p.h + 1)),
+           inputs=lambda p, a: {"Z": st.sphere(p.N, p.h, 1.0)}, relation=">=")
+    def spread(Z, *, p):
+        g = Z @ Z.T
+        return (xp.sum(g) - xp.sum(xp.diag(g))) / (p.N * (p.N - 1)), xp.scalar(-bound_factor, Z) / (p.N - 1)
+
+    return spread
+
+
+def test_param_range_depending_on_another_param():
+    from theorycheck import InvalidArgumentError
+
+    true_claim, false_claim = _spread_claim(1.0), _spread_claim(0.25)
+    assert judge(true_claim, params={"h": 2, "N": 3}, budget=SMALL, seed=0).verdict is Verdict.HOLDS
+    refuted = judge(false_claim, params={"h": 4, "N": 5}, budget=SMALL, seed=0)
+    assert refuted.verdict is Verdict.REFUTED
+    # shrinking walked N and h down but stayed inside N <= h + 1
+    shrunk = refuted.counterexample.params
+    assert shrunk["N"] <= shrunk["h"] + 1 and (shrunk["N"], shrunk["h"]) != (5, 4)
+    with pytest.raises(InvalidArgumentError, match=r"params\[.N.\].*must be >= 2 and <= 3 .*h=2.*got 4"):
+        true_claim.resolve_params({"h": 2, "N": 4})
+    with pytest.raises(InvalidArgumentError, match=r"the default of 'N'"):
+        true_claim.resolve_params({"h": 1})  # N=4 by default, above h + 1 = 2
+
+
+def test_a_default_outside_its_stated_range_is_caught_when_the_claim_is_defined():
+    from theorycheck import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="the default of 'N'"):
+        claim(id="t.bad-range", cite=(), kind="inequality", statement="x", register=False, relation="<=",
+              params=(Param("h", 2), Param("N", 5, max=lambda p: p.h + 1)),
+              inputs=lambda p, a: {"Z": st.sphere(p.N, p.h)})(lambda Z: (0.0, 1.0))
+
+
+RANGED_CLAIM_FILE = '''
+from theorycheck import Param, claim
+from theorycheck import backend as xp
+from theorycheck import strategies as st
+
+@claim(id="mine.ranged", cite=(), kind="inequality", statement="mean pairwise <z_i, z_j> >= -1/(N-1), N <= h + 1",
+       params=(Param("h", 2, min=1), Param("N", 3, min=2, max=lambda p: p.h + 1)),
+       inputs=lambda p, a: {"Z": st.sphere(p.N, p.h, 1.0)}, relation=">=")
+def ranged(Z, *, p):
+    g = Z @ Z.T
+    return (xp.sum(g) - xp.sum(xp.diag(g))) / (p.N * (p.N - 1)), xp.scalar(-1.0, Z) / (p.N - 1)
+
+@claim(id="mine.false", cite=(), kind="inequality", statement="mean pairwise <z_i, z_j> >= 0 (false)",
+       params=(Param("N", 3, min=2),), inputs=lambda p, a: {"Z": st.sphere(p.N, 2, 1.0)}, relation=">=")
+def false(Z, *, p):
+    g = Z @ Z.T
+    return (xp.sum(g) - xp.sum(xp.diag(g))) / (p.N * (p.N - 1)), xp.scalar(0.0, Z)
+'''
+
+
+def test_cli_check_param_outside_the_stated_range_is_exit_2_and_no_files_are_written(tmp_path, monkeypatch,
+                                                                                      capsys):
+    from theorycheck.cli import main
+
+    (tmp_path / "ranged_claims.py").write_text(RANGED_CLAIM_FILE)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "ranged_claims.py::ranged", "--param", "N=4"]) == 2
+    err = capsys.readouterr().err
+    assert "params['N']" in err and "<= 3" in err and "got 4" in err
+    # judging (hypothesis phase included, a refutation too) writes nothing into the cwd
+    assert main(["check", "ranged_claims.py", "--examples", "30", "--budget", "20"]) == 1
+    assert "REFUTED" in capsys.readouterr().out
+    assert not (tmp_path / ".hypothesis").exists()
+    assert {p.name for p in tmp_path.iterdir()} <= {"ranged_claims.py", "__pycache__"}
