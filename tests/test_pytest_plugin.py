@@ -2,9 +2,10 @@
 environment variables parsed, the marker honoured, the header line, failure output that
 shows the report and not the helper's source, the same seed giving the same outcome.
 
-The inner runs pass ``-p theorycheck.pytest_plugin`` explicitly: the plugin is found
-through its ``pytest11`` entry point only once the package is (re)installed, and
-``test_packaging`` checks that the built wheel declares it.
+The inner runs pass ``-p theorycheck.pytest_plugin`` when the installed metadata does not
+declare the ``pytest11`` entry point yet (an editable install older than the plugin), and
+nothing when it does (pytest then loads it, and a second registration under another name
+would be an error); ``test_packaging`` checks that the built wheel declares it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,18 @@ import theorycheck.testing  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
-PLUGIN = ("-p", "theorycheck.pytest_plugin")
+
+
+def plugin_args() -> tuple:
+    """What a pytest command line needs to load the plugin here (see the module docstring)."""
+    from importlib.metadata import entry_points
+
+    if any(ep.value == "theorycheck.pytest_plugin" for ep in entry_points(group="pytest11")):
+        return ()
+    return ("-p", "theorycheck.pytest_plugin")
+
+
+PLUGIN = plugin_args()
 
 # Two claims as a user writes them next to their tests: one true, one false.
 CLAIMS = '''
