@@ -40,7 +40,6 @@ def plugin_args() -> tuple:
     return ("-p", "theorycheck.pytest_plugin")
 
 
-PLUGIN = plugin_args()
 
 # Two claims as a user writes them next to their tests: one true, one false.
 CLAIMS = '''
@@ -87,7 +86,7 @@ def test_header_names_version_seed_and_the_examples_based_default(project):
     import theorycheck
 
     project.makepyfile(test_a="def test_a():\n    pass\n")
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*plugin_args())
     result.assert_outcomes(passed=1)
     assert _header(result) == (f"theorycheck {theorycheck.__version__}: seed=0, "
                                "budget=100 examples per claim, no deadline")
@@ -96,21 +95,21 @@ def test_header_names_version_seed_and_the_examples_based_default(project):
 def test_options_then_environment_then_ini(project, monkeypatch):
     project.makepyfile(test_a="def test_a():\n    pass\n")
     project.makeini("[pytest]\ntheorycheck_examples = 40\ntheorycheck_seed = 2\n")
-    assert "seed=2, budget=40 examples per claim" in _header(project.runpytest(*PLUGIN))
+    assert "seed=2, budget=40 examples per claim" in _header(project.runpytest(*plugin_args()))
     monkeypatch.setenv("THEORYCHECK_SEED", "9")
-    assert "seed=9, budget=40 examples" in _header(project.runpytest(*PLUGIN))
-    result = project.runpytest(*PLUGIN, "--theorycheck-seed", "5", "--theorycheck-examples", "30",
+    assert "seed=9, budget=40 examples" in _header(project.runpytest(*plugin_args()))
+    result = project.runpytest(*plugin_args(), "--theorycheck-seed", "5", "--theorycheck-examples", "30",
                                "--theorycheck-budget", "2.5")
     assert "seed=5, budget=30 examples per claim, deadline 2.5 s per claim" in _header(result)
 
 
 def test_a_malformed_setting_is_a_usage_error_naming_it(project, monkeypatch):
     project.makepyfile(test_a="def test_a():\n    pass\n")
-    result = project.runpytest(*PLUGIN, "--theorycheck-examples", "0")
+    result = project.runpytest(*plugin_args(), "--theorycheck-examples", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--theorycheck-examples must be an integer >= 1; got '0'*"])
     monkeypatch.setenv("THEORYCHECK_BUDGET", "soon")
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*plugin_args())
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*environment variable THEORYCHECK_BUDGET must be a number of seconds*"])
 
@@ -142,7 +141,7 @@ def test_unmarked():
 def test_bad_marker():
     pass
 ''')
-    result = project.runpytest(*PLUGIN, "--theorycheck-examples", "30")
+    result = project.runpytest(*plugin_args(), "--theorycheck-examples", "30")
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*theorycheck(examples=...) must be an integer >= 1; got 'many'*"])
 
@@ -156,7 +155,7 @@ test_wrong = claim_test(wrong, N=3)
 test_spread = claim_test(spread, N=4)
 test_wrong_documented = claim_test(wrong, expect="REFUTED", N=3)
 ''')
-    result = project.runpytest(*PLUGIN, "--theorycheck-examples", "20")
+    result = project.runpytest(*plugin_args(), "--theorycheck-examples", "20")
     result.assert_outcomes(passed=2, failed=1)
     out = result.stdout.str()
     assert "claim mine.wrong does not hold: REFUTED" in out
@@ -182,7 +181,7 @@ from my_claims import wrong
 
 test_wrong = claim_test(wrong, N=4)
 ''')
-    runs = [project.runpytest(*PLUGIN, "--theorycheck-seed", "7", "--theorycheck-examples", "20")
+    runs = [project.runpytest(*plugin_args(), "--theorycheck-seed", "7", "--theorycheck-examples", "20")
             for _ in range(2)]
     for run in runs:
         run.assert_outcomes(failed=1)
