@@ -406,3 +406,14 @@ def test_distance_up_to_in_a_characterization_claim():
     # far from the one simplex, which the characterization judge reports as INCONCLUSIVE
     # (only an exact minimiser without the property refutes)
     assert judge(_unique_simplex_claim(False), budget=budget, seed=0).verdict is Verdict.INCONCLUSIVE
+
+
+def test_assume_in_an_optimum_claim_is_an_error_naming_the_kind():
+    @claim(id="t.opt-assume", cite=(), kind="optimum", statement="min ||u||^2 = 0", register=False,
+           params=(Param("h", 2, min=1),), inputs=_pair, optimum=lambda p: 0.0)
+    def energy(u, v, *, p):
+        assume(xp.sum(u * u) > 0)
+        return xp.sum(u * u)
+
+    with pytest.raises(ClaimError, match="of kind 'optimum' must be defined on its whole input space"):
+        judge(energy, budget=SMALL, seed=0)

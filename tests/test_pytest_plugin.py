@@ -194,3 +194,14 @@ def test_pyproject_declares_the_pytest11_entry_point():
 
     data = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     assert data["project"]["entry-points"]["pytest11"] == {"theorycheck": "theorycheck.pytest_plugin"}
+
+
+def test_the_suite_in_docs_pytest_md_runs_as_documented(pytester):
+    # the page's example file, run as a user would: two claims, three tests, all passing
+    text = (Path(__file__).resolve().parents[1] / "docs" / "pytest.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    (suite,) = [b for b in blocks if b.startswith("# test_claims.py")]
+    pytester.makepyfile(test_claims=suite)
+    result = pytester.runpytest(*plugin_args(), "--theorycheck-examples", "30")
+    result.assert_outcomes(passed=3)
+    assert "theorycheck " in result.stdout.str() and "seed=0, budget=30 examples" in result.stdout.str()

@@ -99,6 +99,13 @@ def scalar_out(value: Any, claim: Any, what: str, mode: str) -> Any:
         raise ClaimError(claim.id, f"must return numbers; {what} is {describe(value)}") from None
 
 
+def _not_discardable(claim: Any, inputs: Mapping[str, Any]) -> ClaimError:
+    """assume() in a kind that judges every input of its spaces (optimum, landscape, ...)."""
+    return ClaimError(claim.id, f"called assume() with a false condition at inputs {describe_inputs(inputs)}; "
+                                f"the objective of a claim of kind {claim.kind!r} must be defined on its "
+                                "whole input space (discarding inputs is for identity and inequality claims)")
+
+
 def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "numpy",
                    *, prepared: bool = False) -> Any:
     """Evaluate the claim in float64 (``mode="numpy"``) or on torch tensors (``mode="torch"``).
@@ -113,8 +120,12 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
         # overflow/underflow are expected at extreme inputs: non-finite results are counted, NaN is an error
         with np.errstate(all="ignore"):
             out = invoke(claim.evaluate, args, p)
-    except (ClaimError, Discarded):  # Discarded: assume() dropped this input; the caller counts it
+    except ClaimError:
         raise
+    except Discarded:
+        if getattr(claim.kind_spec, "states_relation", False):
+            raise  # assume() dropped this input; the relation search counts it
+        raise _not_discardable(claim, inputs) from None
     except Exception as exc:
         raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
                          ) from exc
@@ -144,8 +155,10 @@ def guarded_evaluator(claim: Any, params: Any) -> Callable[[Mapping[str, Any]], 
     def call(inputs: Mapping[str, Any]) -> Any:
         try:
             return evaluate(**inputs, **extra)
-        except (ClaimError, Discarded):
+        except ClaimError:
             raise
+        except Discarded:
+            raise _not_discardable(claim, inputs) from None
         except Exception as exc:
             raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
                              f"{exc}") from exc
