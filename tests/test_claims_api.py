@@ -417,3 +417,26 @@ def test_assume_in_an_optimum_claim_is_an_error_naming_the_kind():
 
     with pytest.raises(ClaimError, match="of kind 'optimum' must be defined on its whole input space"):
         judge(energy, budget=SMALL, seed=0)
+
+
+def _min_energy_claim(with_example: bool):
+    # a claimed minimum 1 of a function that dips below it only in a very narrow well at
+    # (0.3, -0.7), which the optimiser's starts never fall into; an example there refutes it
+    def well(x, *, p):
+        d = x - xp.scalar(np.array([0.3, -0.7]), x)
+        return 1.0 - 2.0 * xp.exp(-xp.sum(d * d) * 1e8) + 1e-9 * xp.sum(x * x)
+
+    made = claim(id=f"t.well-{int(with_example)}", cite=(), kind="optimum", register=False,
+                 statement="min of the well function over [-1, 1]^2 is 1", params=(),
+                 inputs=lambda p, a: {"x": st.box(2, -1.0, 1.0)}, optimum=lambda p: 1.0,
+                 search=dict(starts=4, steps=30))(well)
+    return example(x=np.array([0.3, -0.7]))(made) if with_example else made
+
+
+def test_example_in_an_optimum_claim():
+    refuted = judge(_min_energy_claim(True), budget=SMALL, seed=0)
+    assert refuted.verdict is Verdict.REFUTED
+    assert refuted.evidence["examples"][0]["value"] < 0
+    assert "found from the claim's example 1" in refuted.counterexample.note
+    missed = judge(_min_energy_claim(False), budget=SMALL, seed=0)
+    assert missed.verdict is not Verdict.REFUTED and "examples" not in missed.evidence

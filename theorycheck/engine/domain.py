@@ -21,8 +21,8 @@ import numpy as np
 from .._validation import fail_type
 from .errors import ClaimError
 
-__all__ = ["example", "claim_examples", "run_examples", "note_discarded", "domain_evidence",
-           "all_discarded_reason"]
+__all__ = ["example", "claim_examples", "run_examples", "example_points", "note_discarded",
+           "domain_evidence", "all_discarded_reason"]
 
 _ATTR = "__theorycheck_examples__"
 
@@ -111,6 +111,20 @@ def claim_examples(claim: Any, p: Any, spaces: Mapping[str, Any]) -> tuple[list[
                 raise ClaimError(claim.id, f"example {i}: input {name!r} is not in its space {space!r}")
         out.append(inputs)
     return out, skipped
+
+
+def example_points(ctx: Any) -> list[tuple]:
+    """The optimising kinds' share: ``("example", index, inputs, float value)`` per example at
+    ``ctx.params``, judged like the claim's witness (a value below the claimed optimum is
+    confirmed in high precision and refutes)."""
+    from .evaluation import call_evaluator
+
+    examples, _skipped = claim_examples(ctx.claim, ctx.params, ctx.spaces)
+    out = []
+    for i, inputs in enumerate(examples):
+        value = float(call_evaluator(ctx.claim, inputs, ctx.params, mode="numpy"))
+        out.append(("example", -2 - i, inputs, value))
+    return out
 
 
 def run_examples(search: Any) -> None:
