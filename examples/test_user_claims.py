@@ -5,28 +5,26 @@ Run it with ``pytest examples/test_user_claims.py``. Each test judges a claim fr
 assertion message is the Markdown report with the confirmed counterexample as
 pasteable Python.
 
-``THEORYCHECK_EXAMPLE_BUDGET`` (seconds per judged claim) keeps CI runs short.
+The budget and seed come from theorycheck's pytest plugin (``--theorycheck-examples``,
+``--theorycheck-seed``, their ini keys and ``THEORYCHECK_*`` environment variables; see
+``docs/pytest.md``): a fixed number of examples per claim by default.
 """
-
-import os
 
 import pytest
 
 from theorycheck.testing import assert_holds, assert_refuted
 from user_claim import dimension_bound, spread_bound
 
-BUDGET = float(os.environ.get("THEORYCHECK_EXAMPLE_BUDGET", "2"))
-
 
 @pytest.mark.parametrize(("N", "h"), [(3, 2), (5, 4)])
 def test_spread_bound_holds(N, h):
-    result = assert_holds(spread_bound, N=N, h=h, budget=BUDGET)
+    result = assert_holds(spread_bound, N=N, h=h)
     # the search really looked: it tried inputs and its worst slack is not negative
     assert result.evidence["inputs_tried"] > 0
 
 
 def test_dimension_bound_is_refuted_with_a_confirmed_counterexample():
-    result = assert_refuted(dimension_bound, N=3, h=8, budget=BUDGET)
+    result = assert_refuted(dimension_bound, N=3, h=8)
     cx = result.counterexample
     assert cx.margin > 0 and cx.precision_digits >= 50
     # -1/(N-1) = -1/2 is the best possible: a counterexample lies below -1/h = -1/8
@@ -35,7 +33,7 @@ def test_dimension_bound_is_refuted_with_a_confirmed_counterexample():
 
 def test_a_false_claim_fails_assert_holds_with_the_counterexample_in_the_message():
     with pytest.raises(AssertionError) as info:
-        assert_holds(dimension_bound, N=3, h=8, budget=BUDGET)
+        assert_holds(dimension_bound, N=3, h=8)
     message = str(info.value)
     assert "REFUTED" in message
     assert "```python" in message and "claim.evaluate(**inputs, p=p)" in message

@@ -164,6 +164,10 @@ def test_console_script_entry_point():
 def test_python_dash_m_entry_point(monkeypatch, capsys):
     import runpy
 
+    # An installed theorycheck declares a pytest11 entry point, so pytest marks its modules for
+    # assertion rewriting; runpy needs a loader with get_code(), which pytest's rewrite hook lacks.
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path
+                                           if type(f).__name__ != "AssertionRewritingHook"])
     monkeypatch.setattr(sys, "argv", ["theorycheck", "--version"])
     with pytest.raises(SystemExit) as info:
         runpy.run_module("theorycheck", run_name="__main__", alter_sys=False)

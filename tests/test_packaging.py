@@ -45,6 +45,17 @@ def test_wheel_ships_licence_typing_marker_and_schema(wheel):
     assert any("scikit-learn" in line and 'extra == "digits"' in line for line in metadata.splitlines())
 
 
+
+@pytest.mark.slow
+def test_wheel_declares_the_pytest_plugin_entry_point(wheel):
+    # pytest loads theorycheck.pytest_plugin through this entry point once the wheel is installed
+    names = zipfile.ZipFile(wheel).namelist()
+    text = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    section = text.split("[pytest11]", 1)[1].split("\n[", 1)[0]
+    assert "theorycheck = theorycheck.pytest_plugin" in section
+    assert "theorycheck/pytest_plugin.py" in names
+
+
 def test_the_version_is_written_once():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in pyproject and "theorycheck._version.__version__" in pyproject

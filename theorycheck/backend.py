@@ -60,6 +60,11 @@ __all__ = [
     "min",
     "logsumexp",
     "where",
+    "stack",
+    "concatenate",
+    "logaddexp",
+    "xlogy",
+    "astype",
     "norm",
     "diag",
     "eye_like",
@@ -220,15 +225,123 @@ def logsumexp(x, axis=None, keepdims: bool = False):
 
 
 def where(cond, a, b):
+    """``a`` where ``cond`` else ``b``, in the number system of ``a``/``b``/``cond``.
+
+    Either branch may be a plain number; ``cond`` may be a numpy, torch or mpmath
+    comparison. On torch the gradient flows only through the chosen branch, but a branch
+    that is NaN or infinite *where it is not chosen* still poisons the gradient (autograd
+    multiplies by zero): make both branches finite everywhere (e.g. ``xlogy`` rather than
+    ``where(p > 0, p * log(p), 0)``).
+    """
+    if is_torch(cond) and not (is_torch(a) or is_torch(b)):
+        a = torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, device=cond.device)
     if is_torch(a) or is_torch(b):
         ref = a if is_torch(a) else b
-        cond_t = cond if is_torch(cond) else torch.as_tensor(np.asarray(cond), device=ref.device)
+        cond_t = cond if is_torch(cond) else torch.as_tensor(np.asarray(cond, dtype=bool), device=ref.device)
         a_t = a if is_torch(a) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
         b_t = b if is_torch(b) else torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
         return torch.where(cond_t, a_t, b_t)
-    if _is_mp(a) or _is_mp(b):
-        return np.where(np.asarray(cond), np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    if _is_mp(a) or _is_mp(b) or _is_mp(cond):
+        out = np.where(np.asarray(cond, dtype=bool), _mp_like(a), _mp_like(b))
+        return out if out.ndim else out.item()
     return np.where(cond, a, b)
+
+
+def _mp_like(x):
+    """``x`` as mpmath (floats converted exactly; mpmath values kept)."""
+    if _is_mp(x):
+        return np.asarray(x, dtype=object)
+    return np.asarray(to_mp(x), dtype=object)
+
+
+def _torch_ref(arrays):
+    return next((a for a in arrays if is_torch(a)), None)
+
+
+def stack(arrays, axis: int = 0):
+    """Stack arrays along a new ``axis`` (numpy, torch keeping autograd, or mpmath)."""
+    arrays = list(arrays)
+    ref = _torch_ref(arrays)
+    if ref is not None:
+        return torch.stack([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
+                                                                   dtype=ref.dtype, device=ref.device)
+                            for a in arrays], dim=axis)
+    if any(_is_mp(a) for a in arrays):
+        return np.stack([_mp_like(a) for a in arrays], axis=axis)
+    return np.stack(arrays, axis=axis)
+
+
+def concatenate(arrays, axis: int = 0):
+    """Join arrays along an existing ``axis`` (numpy, torch keeping autograd, or mpmath)."""
+    arrays = list(arrays)
+    ref = _torch_ref(arrays)
+    if ref is not None:
+        return torch.cat([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
+                                                                 dtype=ref.dtype, device=ref.device)
+                          for a in arrays], dim=axis)
+    if any(_is_mp(a) for a in arrays):
+        return np.concatenate([_mp_like(a) for a in arrays], axis=axis)
+    return np.concatenate(arrays, axis=axis)
+
+
+def _mp_logaddexp(a, b):
+    if a == mpmath.ninf:
+        return b
+    if b == mpmath.ninf:
+        return a
+    m = a if a > b else b
+    return m + mpmath.log(mpmath.exp(a - m) + mpmath.exp(b - m))
+
+
+_mp_logaddexp_u = np.frompyfunc(_mp_logaddexp, 2, 1)
+
+
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))`` without overflow; ``-inf`` (a masked term) allowed."""
+    if is_torch(a) or is_torch(b):
+        ref = a if is_torch(a) else b
+        a = a if is_torch(a) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
+        b = b if is_torch(b) else torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
+        return torch.logaddexp(a, b)
+    if _is_mp(a) or _is_mp(b):
+        out = _mp_logaddexp_u(_mp_like(a), _mp_like(b))
+        return out if np.ndim(out) else (out.item() if isinstance(out, np.ndarray) else out)
+    return np.logaddexp(a, b)
+
+
+def _mp_xlogy(x, y):
+    return mpmath.mpf(0) if x == 0 else x * mpmath.log(y)
+
+
+_mp_xlogy_u = np.frompyfunc(_mp_xlogy, 2, 1)
+
+
+def xlogy(x, y):
+    """``x * log(y)``, and 0 wherever ``x == 0`` (even at ``y == 0``): so ``xlogy(p, p)`` is
+    ``p log p`` with ``0 log 0 = 0`` (entropies, KL divergences)."""
+    if is_torch(x) or is_torch(y):
+        ref = x if is_torch(x) else y
+        x = x if is_torch(x) else torch.as_tensor(x, dtype=ref.dtype, device=ref.device)
+        y = y if is_torch(y) else torch.as_tensor(y, dtype=ref.dtype, device=ref.device)
+        return torch.xlogy(x, y)
+    if _is_mp(x) or _is_mp(y):
+        out = _mp_xlogy_u(_mp_like(x), _mp_like(y))
+        return out if np.ndim(out) else (out.item() if isinstance(out, np.ndarray) else out)
+    from scipy.special import xlogy as _xlogy
+
+    return _xlogy(x, y)
+
+
+def astype(x, dtype):
+    """``x`` rounded to a float type (``"float32"``, ``"float16"``, ``"float64"``, or the
+    numpy / torch type) in float arithmetic; mpmath values are returned unchanged, so the
+    high-precision re-evaluation computes the exact mathematics at the same inputs."""
+    name = np.dtype(str(dtype).replace("torch.", "")).name
+    if is_torch(x):
+        return x.to(getattr(torch, name))
+    if _is_mp(x):
+        return x
+    return np.asarray(x).astype(name)
 
 
 def norm(x, axis=None, keepdims: bool = False):

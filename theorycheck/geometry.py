@@ -55,6 +55,7 @@ __all__ = [
     "Procrustes",
     "distance_to_simplex",
     "distance_to_collapsed_simplex",
+    "distance_up_to",
 ]
 
 _GLOBAL_MEANS = ("class-means", "samples")
@@ -766,3 +767,133 @@ def distance_to_collapsed_simplex(Z: Any, y: Any, radius: float | None = None, *
     if radius is not None:
         radius = check_real(radius, "radius", caller, gt=0)
     return _collapsed_simplex_distance(Z, labels, K, counts, radius)
+
+
+# --------------------------------------------------------------------------- up to symmetries
+
+#: Up to this many rows, ``distance_up_to(..., relabel=True)`` with rotations tries every
+#: permutation (K! Procrustes problems: 5040 small SVDs at K = 7); above it, a heuristic.
+EXACT_RELABEL_MAX = 7
+
+
+def _orthogonal_fit(A: np.ndarray, B: np.ndarray, rotation: bool, reflection: bool) -> np.ndarray:
+    """``A R`` closest to B over the allowed orthogonal matrices R (identity when none)."""
+    if not rotation:
+        return A
+    U, _, Vt = np.linalg.svd(A.T @ B)
+    if not reflection and np.linalg.det(U @ Vt) < 0:
+        U[:, -1] = -U[:, -1]
+    return A @ (U @ Vt)
+
+
+def _row_profiles(X: np.ndarray) -> np.ndarray:
+    """Each row's norm and sorted inner products with all rows: unchanged by rotating the
+    configuration and by permuting rows, so rows can be matched before any rotation is known."""
+    G = X @ X.T
+    return np.concatenate([np.sqrt(np.maximum(np.diag(G), 0.0))[:, None], np.sort(G, axis=1)], axis=1)
+
+
+def distance_up_to(A: Any, B: Any, *, rotation: bool = True, reflection: bool = True, relabel: bool = False,
+                   relative: bool = True) -> float:
+    r"""Distance between two configurations up to rotation, reflection and relabelling of rows.
+
+    .. math:: d = \min_{P, R} \|P A R - B\|_F \;/\; \|B\|_F
+
+    over the orthogonal R allowed (``rotation``: rotations, det R = +1; with ``reflection``
+    too: every orthogonal matrix; neither: R = I) and the row permutations P (``relabel``:
+    every permutation, e.g. class means whose class names are arbitrary; else P = I). For a
+    characterization claim ("the minimiser is unique up to rotation and relabelling"):
+    ``distance=lambda W, *, p: distance_up_to(W, reference(p), relabel=True)``.
+
+    Cost, for A and B of shape (K, h):
+
+    * rotation / reflection only: orthogonal Procrustes, one SVD of the h x h matrix
+      :math:`A^T B` (Schönemann; Kabsch's sign flip for rotations only): O(K h^2 + h^3), exact;
+    * relabelling only: the optimal assignment of rows (Hungarian algorithm,
+      ``scipy.optimize.linear_sum_assignment`` on squared distances): O(K^3), exact;
+    * both, K <= :data:`EXACT_RELABEL_MAX` (7): one Procrustes problem per permutation, K!
+      of them (5040 at K = 7), exact;
+    * both, larger K: a heuristic giving an *upper bound*: rows are first matched by
+      assignment on rotation- and permutation-invariant row profiles (norm and sorted inner
+      products with the other rows), then Procrustes and re-assignment alternate (at most
+      20 rounds, O(K^3 + K h^2) each). Configurations with equal Gram matrices up to
+      relabelling and distinct row profiles (e.g. any simplex-like configuration) are
+      matched exactly.
+
+    Parameters
+    ----------
+    A, B : array_like of shape (K, h)
+        Rows are points (class means, classifier rows, ...).
+    rotation, reflection, relabel : bool
+        The symmetries to quotient out. ``reflection=True`` needs ``rotation=True``.
+    relative : bool
+        Divide by :math:`\|B\|_F` (default; when B = 0 the absolute distance is returned).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> A = regular_simplex(3, 2)
+    >>> R = np.array([[0.0, -1.0], [1.0, 0.0]])
+    >>> distance_up_to(A[[2, 0, 1]] @ R, A, relabel=True) < 1e-12
+    True
+    >>> distance_up_to(A @ np.diag([1.0, -1.0]), A @ np.diag([1.0, -1.0]) @ R, reflection=False) < 1e-12
+    True
+    >>> round(distance_up_to(A[[1, 0, 2]], A, rotation=False, reflection=False), 6)  # sqrt(6)/sqrt(3)
+    1.414214
+    """
+    caller = "distance_up_to"
+    rotation = check_bool(rotation, "rotation", caller)
+    reflection = check_bool(reflection, "reflection", caller)
+    relabel = check_bool(relabel, "relabel", caller)
+    relative = check_bool(relative, "relative", caller)
+    if reflection and not rotation:
+        raise fail("reflection", caller, "False when rotation=False (reflections are quotiented out "
+                                         "together with rotations: rotation=True, reflection=True)", reflection)
+    A = _matrix(A, "A", caller)
+    B = _matrix(B, "B", caller)
+    if A.shape != B.shape:
+        raise fail("B", caller, f"of the same shape as `A` {A.shape}", B)
+    K = A.shape[0]
+    norm_b = float(np.linalg.norm(B))
+    scale = norm_b if (relative and norm_b > 0) else 1.0
+
+    def resid(PA: np.ndarray) -> float:
+        return float(np.linalg.norm(_orthogonal_fit(PA, B, rotation, reflection) - B))
+
+    if not relabel:
+        return resid(A) / scale
+    from scipy.optimize import linear_sum_assignment
+
+    def assign(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        cost = np.sum((X[:, None, :] - Y[None, :, :]) ** 2, axis=-1)
+        rows, cols = linear_sum_assignment(cost)
+        perm = np.empty(K, dtype=np.int64)
+        perm[cols] = rows  # row perm[j] of X goes to position j
+        return perm
+
+    if not rotation:
+        return float(np.linalg.norm(A[assign(A, B)] - B)) / scale
+    if K <= EXACT_RELABEL_MAX:
+        import itertools
+
+        best = math.inf
+        for perm in itertools.permutations(range(K)):
+            best = min(best, resid(A[list(perm)]))
+            if best == 0.0:
+                break
+        return best / scale
+    perm = assign(_row_profiles(A), _row_profiles(B))
+    best = resid(A[perm])
+    for _ in range(20):
+        aligned = _orthogonal_fit(A[perm], B, rotation, reflection)
+        # rows of the rotated A, re-assigned to B's rows
+        R = np.linalg.lstsq(A[perm], aligned, rcond=None)[0]
+        new = assign(A @ R, B)
+        value = resid(A[new])
+        if value >= best - 1e-15 * max(1.0, best):
+            break
+        perm, best = new, value
+    return best / scale

@@ -70,6 +70,7 @@ __all__ = [
     "real",
     "fixed",
     "regular_simplex",
+    "box",
     # building blocks for user-written Space subclasses
     "float_arrays",
     "normalize_rows",
@@ -608,19 +609,20 @@ class _Rows(Space):
         return f"{self.mode}(N={self.N}, h={self.h}, radius={self.radius!r})"
 
 
-def sphere(N: int, h: int, radius: float = 1.0) -> Space:
-    """(N, h) matrices whose rows have norm exactly ``radius``."""
-    return _Rows(N, h, radius, "sphere")
+def sphere(N: int, h: int, radius: float = 1.0, dtype=None) -> Space:
+    """(N, h) matrices whose rows have norm exactly ``radius`` (``dtype``: see :func:`box`)."""
+    return _with_dtype(_Rows(N, h, radius, "sphere"), dtype, "sphere")
 
 
-def ball(N: int, h: int, radius: float = 1.0) -> Space:
-    """(N, h) matrices whose rows have norm at most ``radius``."""
-    return _Rows(N, h, radius, "ball")
+def ball(N: int, h: int, radius: float = 1.0, dtype=None) -> Space:
+    """(N, h) matrices whose rows have norm at most ``radius`` (``dtype``: see :func:`box`)."""
+    return _with_dtype(_Rows(N, h, radius, "ball"), dtype, "ball")
 
 
-def real_matrix(N: int, h: int, scale: float = 1.0) -> Space:
-    """Unconstrained (N, h) float matrices; ``scale`` is the typical magnitude of an entry."""
-    return _Rows(N, h, scale, "free")
+def real_matrix(N: int, h: int, scale: float = 1.0, dtype=None) -> Space:
+    """Unconstrained (N, h) float matrices; ``scale`` is the typical magnitude of an entry
+    (``dtype``: see :func:`box`)."""
+    return _with_dtype(_Rows(N, h, scale, "free"), dtype, "real_matrix")
 
 
 # --------------------------------------------------------------------------- simplex
@@ -1240,9 +1242,9 @@ class _Real(Space):
         return f"real(low={self.low!r}, high={self.high!r})"
 
 
-def real(low: float, high: float) -> Space:
-    """A real scalar in [low, high] (a 0-d float64 array)."""
-    return _Real(low, high)
+def real(low: float, high: float, dtype=None) -> Space:
+    """A real scalar in [low, high] (a 0-d float64 array; ``dtype``: see :func:`box`)."""
+    return _with_dtype(_Real(low, high), dtype, "real")
 
 
 class _Fixed(Space):
@@ -1294,3 +1296,243 @@ class _Fixed(Space):
 def fixed(value) -> Space:
     """A constant input (a number or array), never varied."""
     return _Fixed(value)
+
+
+# --------------------------------------------------------------------------- box
+
+
+def _bound_array(value, shape: tuple, name: str) -> np.ndarray:
+    if is_torch(value):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise fail(name, "box", "a real number or an array of reals", value) from None
+    if not np.all(np.isfinite(arr)):
+        raise fail(name, "box", "finite (no NaN or inf)", value)
+    try:
+        return np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise fail(name, "box", f"a number or an array broadcastable to shape {shape}", value) from None
+
+
+class _Box(Space):
+    """Arrays of a given shape with every entry in its interval ``[low_i, high_i]``."""
+
+    def __init__(self, shape, low, high):
+        if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+            shape = (int(shape),)
+        if not isinstance(shape, tuple) or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                                                   and n >= 1 for n in shape):
+            raise fail("shape", "box", "a positive int or a tuple of positive ints", shape)
+        self.shape = tuple(int(n) for n in shape)
+        self.low = _bound_array(low, self.shape, "low")
+        self.high = _bound_array(high, self.shape, "high")
+        self._low_repr, self._high_repr = low, high
+        if np.any(self.low > self.high):
+            i = tuple(int(j) for j in np.argwhere(self.low > self.high)[0])
+            raise Unsatisfiable(f"a box with low > high at entry {i} ({self.low[i]:g} > {self.high[i]:g}) is empty")
+        width = float(np.max(self.high - self.low))
+        self.scale = max(width, 1e-3) / 4
+
+    def _draw(self, rng):
+        u = rng.random(self.shape)
+        x = self.low + u * (self.high - self.low)
+        if rng.random() < 0.2:  # some entries on a face: bounds are often tight there
+            face = rng.random(self.shape) < 0.3
+            x = np.where(face, np.where(rng.random(self.shape) < 0.5, self.low, self.high), x)
+        return x
+
+    def _raw_strategy(self):
+        return float_arrays(self.shape, 1.0)
+
+    def _from_raw(self, raw):
+        # [-1, 1] -> [low, high] entrywise (hypothesis' edge values land on the faces)
+        t = (np.asarray(raw, dtype=np.float64) + 1.0) / 2.0
+        return self.project(self.low + t * (self.high - self.low))
+
+    def project(self, x):
+        if is_torch(x):
+            lo, hi = _torch_like(x, self.low), _torch_like(x, self.high)
+            return torch.maximum(torch.minimum(x, hi), lo)
+        return np.clip(np.asarray(x, dtype=np.float64), self.low, self.high)
+
+    def contains(self, x, atol: float = 1e-9) -> bool:
+        if not self._shape_ok(x) or not self._finite(x):
+            return False
+        a = np.asarray(x, dtype=np.float64)
+        tol = atol * np.maximum(1.0, np.maximum(np.abs(self.low), np.abs(self.high)))
+        return bool(np.all(a >= self.low - tol) and np.all(a <= self.high + tol))
+
+    def exactly_contains(self, x) -> bool | None:
+        if not self._shape_ok(x) or not self._finite(x):
+            return False
+        a = np.asarray(x, dtype=np.float64)
+        return bool(np.all(a >= self.low) and np.all(a <= self.high))
+
+    def special(self):
+        lo, hi = self.low, self.high
+        out = [lo.copy(), hi.copy(), (lo + hi) / 2]
+        zero = np.zeros(self.shape)
+        if self.contains(zero, atol=0.0):
+            out.append(zero)
+        flat = np.arange(int(np.prod(self.shape))).reshape(self.shape) % 2 == 0
+        out.append(np.where(flat, lo, hi))  # alternating corners
+        unique: list[np.ndarray] = []
+        for c in out:
+            if not any(np.array_equal(c, u) for u in unique):
+                unique.append(c)
+        return unique
+
+    def simplify(self, x):
+        return [c for c in _rounding_candidates(np.asarray(x, dtype=np.float64), self.project) if self.contains(c)]
+
+    def describe(self):
+        return f"arrays of shape {self.shape} with entries in [{self._describe_bound(self.low)}, " \
+               f"{self._describe_bound(self.high)}]"
+
+    @staticmethod
+    def _describe_bound(b: np.ndarray) -> str:
+        return f"{float(b.flat[0]):g}" if np.all(b == b.flat[0]) else "per-entry bounds"
+
+    def __repr__(self):
+        def bound(value, arr):
+            if np.all(arr == arr.flat[0]):
+                return repr(float(arr.flat[0]))
+            return f"np.array({np.asarray(value, dtype=np.float64).tolist()!r})"
+
+        return f"box(shape={self.shape!r}, low={bound(self._low_repr, self.low)}, " \
+               f"high={bound(self._high_repr, self.high)})"
+
+
+def box(shape, low, high, dtype=None) -> Space:
+    """Arrays of ``shape`` with each entry in ``[low, high]`` (``[a, b]^n``; bounds may be arrays).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Shape of the arrays (an int ``n`` means ``(n,)``).
+    low, high : float or array_like
+        Bounds, broadcast to ``shape``. A box with ``low > high`` somewhere is empty:
+        :class:`Unsatisfiable` (the engine says VACUOUS).
+    dtype : {None, "float64", "float32", "float16"}
+        Every value the space produces is exactly representable in this floating type
+        (the evaluator still receives float64 arrays holding those values; cast with
+        ``xp.astype(x, "float32")`` to compute in the narrow type). Projections round to
+        the type; on torch the rounding is straight-through, so gradients still flow.
+        The same argument exists on ``sphere``, ``ball``, ``real_matrix`` and ``real``:
+        their constraints then hold up to the type's rounding (a few ulps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorycheck import strategies as st
+    >>> s = st.box(3, 0.0, 1.0)
+    >>> s
+    box(shape=(3,), low=0.0, high=1.0)
+    >>> s.contains(s.sample(np.random.default_rng(0)))
+    True
+    >>> x = st.box((2,), -1.0, 1.0, dtype="float16").sample(np.random.default_rng(1))
+    >>> bool(np.all(x.astype(np.float16).astype(np.float64) == x))
+    True
+    """
+    return _with_dtype(_Box(shape, low, high), dtype, "box")
+
+
+# --------------------------------------------------------------------------- dtype
+
+
+_DTYPES = {"float64": np.float64, "float32": np.float32, "float16": np.float16}
+
+
+def _dtype_name(dtype, caller: str) -> str:
+    if dtype is None:
+        return "float64"
+    if torch is not None and isinstance(dtype, torch.dtype):
+        dtype = str(dtype).replace("torch.", "")
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise fail("dtype", caller, "one of 'float64', 'float32', 'float16' (or the numpy / torch type)", dtype)
+    return name
+
+
+def _round_to(x: np.ndarray, dtype) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.asarray(x, dtype=np.float64).astype(dtype).astype(np.float64)
+
+
+class _Typed(Space):
+    """A continuous space whose values are exactly representable in a narrower float type."""
+
+    def __init__(self, base: Space, dtype_name: str):
+        self.base = base
+        self.dtype_name = dtype_name
+        self.float_type = _DTYPES[dtype_name]
+        self.shape = base.shape
+        self.continuous = base.continuous
+        self.scale = base.scale
+        self.eps = float(np.finfo(self.float_type).eps)
+
+    def _round(self, x):
+        if is_torch(x):
+            return straight_through(x, _round_to(x.detach().cpu().numpy(), self.float_type))
+        return _round_to(x, self.float_type)
+
+    def _finite_in_type(self, x) -> bool:
+        return bool(np.all(np.isfinite(np.asarray(x, dtype=np.float64))))
+
+    def _draw(self, rng):
+        return self.project(self.base.sample(rng))
+
+    def strategy(self):
+        return self.base.strategy().map(self.project)
+
+    def project(self, x):
+        return self._round(self.base.project(x))
+
+    def representable(self, x) -> bool:
+        a = np.asarray(x, dtype=np.float64)
+        return bool(np.all(_round_to(a, self.float_type) == a))
+
+    def contains(self, x, atol: float = 1e-9) -> bool:
+        if not self._shape_ok(x) or not self._finite(x) or not self.representable(x):
+            return False
+        # rounding each entry moves a norm or a sum by a few ulps of the type
+        return self.base.contains(x, atol=max(atol, 16 * self.eps))
+
+    def exactly_contains(self, x) -> bool | None:
+        if not self._shape_ok(x) or not self._finite(x) or not self.representable(x):
+            return False
+        inside = self.base.exactly_contains(x)
+        return True if inside else None
+
+    def special(self):
+        out: list[np.ndarray] = []
+        for s in self.base.special():
+            r = self._round(s)
+            if self._finite_in_type(r) and self.contains(r) and not any(np.array_equal(r, o) for o in out):
+                out.append(r)
+        return out
+
+    def simplify(self, x):
+        out = []
+        for c in self.base.simplify(x):
+            r = self._round(c)
+            if self.contains(r) and not np.array_equal(r, np.asarray(x)):
+                out.append(r)
+        return out
+
+    def describe(self):
+        return f"{self.base.describe()} ({self.dtype_name} values)"
+
+    def __repr__(self):
+        text = repr(self.base)
+        return f"{text[:-1]}, dtype={self.dtype_name!r})"
+
+
+def _with_dtype(base: Space, dtype, caller: str) -> Space:
+    name = _dtype_name(dtype, caller)
+    return base if name == "float64" else _Typed(base, name)

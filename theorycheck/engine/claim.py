@@ -35,6 +35,7 @@ from .._validation import (
 )
 from .calling import call_flexible as _call_flexible
 from .calling import invoke, signature_problem
+from .domain import pending_examples
 from .errors import ClaimError, Inconclusive
 from . import kinds as _kinds
 from . import registry
@@ -82,8 +83,12 @@ class Param:
         One line for ``theorycheck list`` and reports.
     type : {int, float, str, bool}
         Type user values are validated against.
-    min, max : number, optional
-        Inclusive bounds. Shrinking walks integer params down towards ``min``.
+    min, max : number or callable, optional
+        Inclusive bounds. A callable ``bound(p) -> number`` states a range that depends on
+        the other parameters (``max=lambda p: p.h + 1`` for "every N <= h + 1"): it is
+        checked once all values are known (:meth:`Claim.resolve_params`), so a user value
+        outside it is an ``InvalidArgumentError`` (the CLI's exit status 2), and shrinking
+        and sweeps stay inside it. Shrinking walks integer params down towards ``min``.
     choices : tuple, optional
         Allowed values (for ``str`` params).
     """
@@ -105,6 +110,11 @@ class Param:
             object.__setattr__(self, "choices", tuple(self.choices))
         if self.type is int and isinstance(self.default, bool):
             raise fail_type("default", f"Param({self.name!r})", "an integer", self.default)
+        for key in ("min", "max"):
+            bound = getattr(self, key)
+            if bound is not None and not callable(bound) and (
+                    isinstance(bound, bool) or not isinstance(bound, (int, float))):
+                raise fail_type(key, f"Param({self.name!r})", "a number, a function p -> number, or None", bound)
         # The default must itself be a legal value: catches typos at import time.
         object.__setattr__(self, "default", self.validate(self.default, caller=f"Param({self.name!r})",
                                                           what="default"))
@@ -112,14 +122,17 @@ class Param:
     def validate(self, value: Any, caller: str = "judge", what: str | None = None) -> Any:
         """Return ``value`` converted to this param's type, or raise ``InvalidArgumentError``."""
         name = what or f"params[{self.name!r}]"
+        # A bound that depends on other params is checked by Claim.resolve_params / in_range.
+        low = None if callable(self.min) else self.min
+        high = None if callable(self.max) else self.max
         if self.type is int:
-            lo = None if self.min is None else int(-(-self.min // 1))
-            hi = None if self.max is None else int(self.max // 1)
+            lo = None if low is None else int(-(-low // 1))
+            hi = None if high is None else int(high // 1)
             return check_int(value, name, caller, min_value=lo, max_value=hi)
         if self.type is float:
             if isinstance(value, bool):
                 raise fail_type(name, caller, "a real number", value)
-            return check_real(value, name, caller, ge=self.min, le=self.max)
+            return check_real(value, name, caller, ge=low, le=high)
         if self.type is bool:
             return check_bool(value, name, caller)
         if not isinstance(value, str):
@@ -127,6 +140,23 @@ class Param:
         if self.choices is not None:
             return check_choice(value, name, caller, self.choices)
         return value
+
+    def bounds(self, p: Mapping[str, Any]) -> tuple[Any, Any]:
+        """``(min, max)`` at params ``p`` (a callable bound evaluated there; None when absent)."""
+        def at(bound: Any) -> Any:
+            if not callable(bound):
+                return bound
+            value = bound(p if isinstance(p, Params) else Params(p))
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise fail_type("min/max", f"Param({self.name!r})", "a bound function returning a number",
+                                value)
+            return value
+        return at(self.min), at(self.max)
+
+    def in_range(self, value: Any, p: Mapping[str, Any]) -> bool:
+        """Whether ``value`` lies within this param's bounds at params ``p``."""
+        lo, hi = self.bounds(p)
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
 
     def __repr__(self) -> str:
         parts = [repr(self.name), repr(self.default)]
@@ -136,7 +166,9 @@ class Param:
             parts.append(f"type={self.type.__name__}")
         for key in ("min", "max", "choices"):
             value = getattr(self, key)
-            if value is not None:
+            if callable(value):
+                parts.append(f"{key}=<function>")
+            elif value is not None:
                 parts.append(f"{key}={value!r}")
         return f"Param({', '.join(parts)})"
 
@@ -285,6 +317,9 @@ class Claim:
         >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
         the same name overrides it. They are not parameters: they never appear in
         ``params`` and a parameter called ``starts`` does not steer the engine.
+    examples : tuple
+        Explicit inputs judged first, every time (dicts of inputs, or functions
+        ``p -> dict``); usually attached with :func:`theorycheck.engine.domain.example`.
     """
 
     id: str
@@ -313,6 +348,7 @@ class Claim:
     extra_evidence: Callable | None = None
     sweep: Sweep | None = None
     search: Mapping = dataclasses.field(default_factory=dict)
+    examples: tuple = ()
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -333,6 +369,9 @@ class Claim:
         if len(set(names)) != len(names):
             raise fail("params", f"claim {self.id!r}", "params with distinct names", names)
         object.__setattr__(self, "params", params)
+        if any(callable(q.min) or callable(q.max) for q in params):
+            # the defaults must lie inside the ranges they state for each other (caught at import)
+            self._check_dependent_bounds(Params({q.name: q.default for q in params}), f"claim {self.id!r}")
         assumptions = tuple(Assumption(a) if isinstance(a, str) else a for a in self.assumptions)
         for a in assumptions:
             if not isinstance(a, Assumption):
@@ -355,6 +394,11 @@ class Claim:
                 raise fail("sweep", f"claim {self.id!r}", "a Sweep of one of the claim's parameters",
                            self.sweep.param)
         object.__setattr__(self, "search", _check_search(self.search, f"claim {self.id!r}"))
+        examples = tuple(self.examples)
+        for entry in examples:
+            if not (callable(entry) or isinstance(entry, Mapping)):
+                raise fail_type("examples", f"claim {self.id!r}", "dicts of inputs or functions p -> dict", entry)
+        object.__setattr__(self, "examples", examples)
         check_real(self.rtol, "rtol", f"claim {self.id!r}", ge=0.0)
         check_real(self.atol, "atol", f"claim {self.id!r}", ge=0.0)
         check_real(self.confidence, "confidence", f"claim {self.id!r}", gt=0.0, lt=1.0)
@@ -423,7 +467,28 @@ class Claim:
         values = {}
         for q in self.params:
             values[q.name] = q.validate(overrides[q.name], caller) if q.name in overrides else q.default
-        return Params(values)
+        resolved = Params(values)
+        self._check_dependent_bounds(resolved, caller, given=set(overrides))
+        return resolved
+
+    def _check_dependent_bounds(self, p: Params, caller: str, given: Iterable[str] = ()) -> None:
+        """Raise ``InvalidArgumentError`` naming the param whose range (min/max as a function of
+        the other params) ``p`` leaves."""
+        for q in self.params:
+            if not (callable(q.min) or callable(q.max)):
+                continue
+            try:
+                lo, hi = q.bounds(p)
+            except Exception as exc:  # a bound function that fails is the claim's fault, not the user's
+                raise ClaimError(self.id, f"the range of param {q.name!r} raised {type(exc).__name__}: "
+                                          f"{exc}") from exc
+            if not q.in_range(p[q.name], p):
+                what = " and ".join(s for s in (f">= {lo}" if lo is not None else "",
+                                                f"<= {hi}" if hi is not None else "") if s)
+                others = ", ".join(f"{k}={v!r}" for k, v in p.items() if k != q.name)
+                name = f"params[{q.name!r}]" if q.name in given else f"the default of {q.name!r}"
+                raise fail(name, caller, f"{what} (the claim's stated range at {others or 'these params'})",
+                           p[q.name])
 
     def active_assumptions(self, names: Iterable[str] | None = None) -> frozenset[str]:
         """The set of active assumption names (all when ``names`` is None), validated."""
@@ -487,6 +552,7 @@ def claim(
     extra_evidence: Callable | None = None,
     sweep: Sweep | None = None,
     search: Mapping | None = None,
+    examples: tuple = (),
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -512,6 +578,7 @@ def claim(
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
             extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
+            examples=tuple(examples) + pending_examples(fn),
         )
         if register:
             registry.register(made)

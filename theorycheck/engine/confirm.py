@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import backend as xp
 from .calling import invoke
+from .errors import Discarded
 
 __all__ = ["DEFAULT_DPS", "Confirmation", "mp_inputs", "mp_evaluate", "mp_evaluate_checked",
            "confirm_relation", "violation", "relation_holds_float"]
@@ -234,6 +235,9 @@ def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relat
     try:
         lo_val, lo_kinds = _mp_eval_kinds(fn, inputs, params, dps)
         hi_val, hi_kinds = _mp_eval_kinds(fn, inputs, params, dps + _EXTRA_DPS)
+    except Discarded:  # assume() rejects the input in exact arithmetic: it is no counterexample
+        return Confirmation("holds", float_values[0], float_values[1], 0.0, dps,
+                            reason="assume() discards this input in high precision")
     except Exception as exc:  # the evaluator cannot run on mpmath arrays: cannot confirm
         return Confirmation("undecided", float_values[0], float_values[1], 0.0, dps,
                             reason=f"the evaluator cannot run in high precision ({type(exc).__name__}: {exc})")

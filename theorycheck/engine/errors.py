@@ -7,7 +7,7 @@ package free of import cycles.
 
 from __future__ import annotations
 
-__all__ = ["ClaimError", "Inconclusive"]
+__all__ = ["ClaimError", "Inconclusive", "Discarded", "assume"]
 
 
 class ClaimError(Exception):
@@ -35,3 +35,36 @@ class Inconclusive(ClaimError):
     def __init__(self, reason: str, claim_id: str = "?"):
         self.reason = reason
         super().__init__(claim_id, f"is inconclusive: {reason}")
+
+
+class Discarded(Exception):
+    """Raised by :func:`assume` inside an evaluator: this input is outside the claim's domain.
+
+    Not a :class:`ClaimError`: the engine catches it where it calls the evaluator, drops
+    the input (it is neither evidence for nor against the claim) and counts it in
+    ``evidence["discarded"]``.
+    """
+
+
+def assume(condition) -> bool:
+    """Discard the current input unless ``condition`` is true (as ``hypothesis.assume``).
+
+    Call it inside a claim's evaluator for a degenerate input the statement excludes
+    (``assume(xp.norm(u) > 0)``); the condition may be a Python or numpy bool, a 0-d
+    tensor or an mpmath comparison. The engine judges only the inputs kept: a claim
+    whose evaluator discards *every* input tried is VACUOUS (``evidence["reason"]``
+    says so), and ``evidence["discarded"]`` counts the inputs dropped.
+
+    Returns
+    -------
+    bool
+        True (so ``assume`` can sit in an expression); never returns otherwise.
+
+    Raises
+    ------
+    Discarded
+        When ``condition`` is false; the engine catches it.
+    """
+    if not bool(condition):
+        raise Discarded()
+    return True

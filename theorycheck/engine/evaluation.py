@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend as xp
 from .._validation import describe, is_torch
 from .calling import accepts_p, invoke
-from .errors import ClaimError
+from .errors import ClaimError, Discarded
 
 try:
     import torch
@@ -99,6 +99,13 @@ def scalar_out(value: Any, claim: Any, what: str, mode: str) -> Any:
         raise ClaimError(claim.id, f"must return numbers; {what} is {describe(value)}") from None
 
 
+def _not_discardable(claim: Any, inputs: Mapping[str, Any]) -> ClaimError:
+    """assume() in a kind that judges every input of its spaces (optimum, landscape, ...)."""
+    return ClaimError(claim.id, f"called assume() with a false condition at inputs {describe_inputs(inputs)}; "
+                                f"the objective of a claim of kind {claim.kind!r} must be defined on its "
+                                "whole input space (discarding inputs is for identity and inequality claims)")
+
+
 def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "numpy",
                    *, prepared: bool = False) -> Any:
     """Evaluate the claim in float64 (``mode="numpy"``) or on torch tensors (``mode="torch"``).
@@ -115,6 +122,10 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
             out = invoke(claim.evaluate, args, p)
     except ClaimError:
         raise
+    except Discarded:
+        if getattr(claim.kind_spec, "states_relation", False):
+            raise  # assume() dropped this input; the relation search counts it
+        raise _not_discardable(claim, inputs) from None
     except Exception as exc:
         raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
                          ) from exc
@@ -146,6 +157,8 @@ def guarded_evaluator(claim: Any, params: Any) -> Callable[[Mapping[str, Any]], 
             return evaluate(**inputs, **extra)
         except ClaimError:
             raise
+        except Discarded:
+            raise _not_discardable(claim, inputs) from None
         except Exception as exc:
             raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
                              f"{exc}") from exc

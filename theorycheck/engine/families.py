@@ -246,6 +246,8 @@ def _coerce_plain(param: Any, value: Any, caller: str, name: str) -> Any:
             what = {int: "an integer", float: "a real number", bool: "true or false"}[typ]
             raise fail_type(name, caller, what, value) from None
     lo, hi = getattr(param, "min", None), getattr(param, "max", None)
+    # a range stated as a function of the other params is checked once they are all known
+    lo, hi = (None if callable(lo) else lo), (None if callable(hi) else hi)
     if typ is bool:
         value = check_bool(value, name, caller)
     elif typ is int:

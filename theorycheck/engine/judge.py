@@ -138,9 +138,12 @@ def _violating_sizes(claim: Claim, p: Params, full: frozenset, weaker: frozenset
         if q.type is not int:
             continue
         cur = int(p[q.name])
-        lo = int(q.min) if q.min is not None else min(cur, 1)
+        low, _ = q.bounds(p)
+        lo = int(low) if low is not None else min(cur, 1)
+        # sizes outside any param's stated range (min/max, possibly functions of the others) are not explored
         values = [v for v in (cur - 1, cur - 2, cur - 3, cur + 1, cur + 2) if v >= lo
-                  and (q.max is None or v <= q.max)]
+                  and all(r.in_range(p.replace(**{q.name: v})[r.name], p.replace(**{q.name: v}))
+                          for r in claim.params if r.type is not str)]
         for v in values:
             candidate = p.replace(**{q.name: v})
             try:
@@ -221,6 +224,9 @@ def _sweep_rows(claim: Claim, p: Params, budget: Budget, seed: int) -> list:
         raise ClaimError(claim.id, f"sweep values(p) raised {type(exc).__name__}: {exc}") from exc
     rows = []
     for value in values:
+        at = p.replace(**{sweep.param: value})
+        if not all(q.in_range(at[q.name], at) for q in claim.params if q.type is not str):
+            continue  # outside the size range the claim is stated for (Param min/max)
         result = judge(claim, {**dict(p), sweep.param: value}, budget=budget, seed=seed,
                        assumptions=sweep.assumptions, extra_evidence=False)
         rows.append(dict(sweep.row(value, result)))

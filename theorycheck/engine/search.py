@@ -29,7 +29,8 @@ import numpy as np
 
 from .._validation import is_torch
 from .confirm import Confirmation, confirm_relation, violation
-from .errors import ClaimError
+from .domain import all_discarded_reason, domain_evidence, note_discarded, run_examples
+from .errors import ClaimError, Discarded
 from .calling import invoke
 from .evaluation import call_evaluator, describe_inputs, export_inputs, scalar_out, to_mode
 from .optim.strategies import AdamMoments
@@ -128,7 +129,11 @@ class _Search:
         """Evaluate one input in float64 and record it; returns its normalised slack."""
         claim = self.claim
         if float_values is None:
-            lhs, rhs = call_evaluator(claim, inputs, self.p)
+            try:
+                lhs, rhs = call_evaluator(claim, inputs, self.p)
+            except Discarded:  # assume() in the evaluator: neither evidence for nor against
+                note_discarded(self.state, phase)
+                return None
         else:
             lhs, rhs = float_values
         self.state.tried[phase] += 1
@@ -371,7 +376,7 @@ class _Search:
                 if not bool(torch.isfinite(obj)) or not obj.requires_grad:
                     break
                 obj.backward()
-            except ClaimError:
+            except (ClaimError, Discarded):
                 break  # the float phases evaluated this claim; a torch-only failure just ends this start
             if any(leaf.grad is None for leaf in leaves.values()):
                 for leaf in leaves.values():
@@ -423,6 +428,7 @@ def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
     """Run the phases on one context; stops at the first confirmed counterexample."""
     plan = ctx.plan
     search = _Search(ctx, quick=quick)
+    run_examples(search)  # the claim's explicit @example inputs, always first
     search.start_phase(0.2)
     search.run_special()
     if quick:
@@ -473,4 +479,7 @@ def search_evidence(ctx: JudgeContext, state: SearchState) -> dict:
         evidence["informative_inputs"] = state.informative
     if state.undecided:
         evidence["undecided_reason"] = state.undecided[0][0].reason
+    evidence.update(domain_evidence(state))
+    if all_discarded_reason(state):
+        evidence["reason"] = all_discarded_reason(state)
     return evidence

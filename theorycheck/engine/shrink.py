@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .confirm import confirm_relation, violation
-from .errors import ClaimError
+from .errors import ClaimError, Discarded
 from .evaluation import call_evaluator
 from .results import Budget, Counterexample, JudgeContext, Verdict
 from .search import search_relation
@@ -55,10 +55,21 @@ def smaller_sizes(ctx: JudgeContext, skip: tuple = ()) -> list[tuple[str, int]]:
         if q.type is not int or q.name in skip:
             continue
         cur = int(ctx.params[q.name])
-        lo = int(math.ceil(q.min)) if q.min is not None else min(cur, 1)
-        values = sorted({v for v in (lo, lo + 1, lo + 2, cur // 2, cur - 1) if lo <= v < cur})
+        low, _high = q.bounds(ctx.params)
+        lo = int(math.ceil(low)) if low is not None else min(cur, 1)
+        # every param's range (some depend on this one) must hold at the smaller size
+        values = sorted({v for v in (lo, lo + 1, lo + 2, cur // 2, cur - 1) if lo <= v < cur
+                         and _in_ranges(ctx.claim, ctx.params.replace(**{q.name: v}))})
         out.extend((q.name, v) for v in values[:_SIZE_TRIES_PER_PARAM])
     return out
+
+
+def _in_ranges(claim: Any, params: Any) -> bool:
+    """Whether every param lies in its (possibly param-dependent) range at ``params``."""
+    try:
+        return all(q.in_range(params[q.name], params) for q in claim.params if q.type is not str)
+    except Exception:  # a bound that cannot be evaluated there: not a size to try
+        return False
 
 
 def _shrink_deadline(ctx: JudgeContext) -> float | None:
@@ -78,6 +89,8 @@ def _spaces_at(ctx: JudgeContext, params) -> dict | None:
     try:
         for name, value in params.items():
             claim.param(name).validate(value)
+        if not _in_ranges(claim, params):
+            return None
         if claim.why_vacuous(params, ctx.active) is not None:
             return None
         return claim.spaces(params, ctx.active)
@@ -98,7 +111,7 @@ def _still_fails(ctx: JudgeContext, inputs: dict) -> Any:
     claim = ctx.claim
     try:
         lhs, rhs = call_evaluator(claim, inputs, ctx.params)
-    except ClaimError:
+    except (ClaimError, Discarded):  # a simplified input assume() discards is no counterexample
         return None
     if not (math.isfinite(lhs) and math.isfinite(rhs)):
         return None

@@ -33,7 +33,8 @@ import os
 from typing import Any, Mapping, Sequence
 
 from .figures import ReportFigure, figures_by_claim, report_figures, write_figures
-from .markdown import _reference, counterexample_python, format_number, run_facts, summary_numbers, verdict_counts
+from .markdown import (_code_language, _reference, counterexample_python, format_number, run_facts,
+                       summary_numbers, verdict_counts)
 
 __all__ = [
     "render_html",
@@ -223,7 +224,7 @@ def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
                                             dropped=str(abl.get("dropped", "")))
     if claim.get("reproduce"):
         out.append("<p><b>Reproduce.</b></p>")
-        out.append(_pre(str(claim["reproduce"]), "sh"))
+        out.append(_pre(str(claim["reproduce"]), _code_language(str(claim["reproduce"]))))  # sh or python
     out.append("</section>")
     return "\n".join(out)
 
@@ -258,7 +259,7 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<h1>{_e(title)}</h1>", _pre(str(doc.get("command", "")), "sh")]
+           f"<h1>{_e(title)}</h1>", _pre(str(doc.get("command", "")), _code_language(str(doc.get("command", ""))))]
     out.append(f'<p class="meta">{_e("; ".join(run_facts(doc)))}.</p>')
     options = doc.get("options") or {}
     skipped = options.get("skipped_empirical") if isinstance(options, Mapping) else None

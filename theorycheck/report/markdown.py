@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import numbers
 from typing import Any, Iterable, Mapping
 
@@ -149,6 +150,12 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
     return lines
 
 
+def _code_language(text: str) -> str:
+    """``"sh"`` for a command line (``theorycheck ...``), else ``"python"`` (the pytest
+    helpers reproduce with a Python call): a block is labelled as what it holds."""
+    return "sh" if re.match(r"\s*(theorycheck|python|pytest)(\s|$)", text) else "python"
+
+
 def _fence(text: str, lang: str = "") -> list[str]:
     fence = "````" if "```" in text else "```"
     return [fence + lang, text.rstrip("\n"), fence]
@@ -220,7 +227,10 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
                                                dropped=str(abl.get("dropped", "")))
 
     if claim.get("reproduce"):
-        lines += ["**Reproduce.**", ""] + _fence(str(claim["reproduce"]), "sh") + [""]
+        reproduce = str(claim["reproduce"])
+        lang = _code_language(reproduce)
+        label = "**Reproduce.**" if lang == "sh" else "**Reproduce (Python).**"
+        lines += [label, ""] + _fence(reproduce, lang) + [""]
 
     for key in claim.get("cite") or []:
         ref = _reference(doc, key)
@@ -272,7 +282,8 @@ def verdict_counts(doc: Mapping[str, Any]) -> str:
 def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report") -> str:
     """The whole Markdown report for a results document."""
     lines = [f"# {title}", ""]
-    lines += _fence(str(doc.get("command", "")), "sh") + [""]
+    command = str(doc.get("command", ""))
+    lines += _fence(command, _code_language(command)) + [""]
     lines += [_sentence("; ".join(run_facts(doc))), ""]
 
     claims = doc.get("claims") or []

@@ -22,6 +22,7 @@ from ... import backend as xp
 from ..._validation import InvalidArgumentError, describe, fail, fail_type
 from ..calling import invoke
 from ..confirm import confirm_relation
+from ..domain import example_points
 from ..errors import ClaimError
 from ..evaluation import call_evaluator, float_statistic, torch_objective
 from ..results import Counterexample, KindOutcome, Verdict
@@ -288,6 +289,8 @@ def optimise_and_classify(ctx: Any, *, use_special: bool, default_steps: int) ->
     if witness is not None:
         witness_value = _float_value(ctx, witness)
         points.append(("witness", -1, witness, witness_value))
+    examples = example_points(ctx)  # the claim's explicit @example inputs, checked like the witness
+    points.extend(examples)
     confirmed, mp_checked = confirm_below(ctx, points, claimed, tau)
     undecided = [c for c in mp_checked.values() if c["status"] == "undecided"]
 
@@ -327,6 +330,8 @@ def optimise_and_classify(ctx: Any, *, use_special: bool, default_steps: int) ->
     }
     if undecided:
         evidence["undecided_reason"] = undecided[0]["reason"]
+    if examples:
+        evidence["examples"] = [{"value": finite_or_none(value)} for _, _, _, value in examples]
     return Optimised(claimed, tau, runs, reached, witness, witness_reaches, confirmed, evidence)
 
 
@@ -399,7 +404,8 @@ def confirm_below(ctx: Any, points: Sequence[tuple], claimed: float, tau: float)
 
 def below_counterexample(ctx, claimed, confirmed, note_extra=""):
     source, idx, inputs, check = confirmed
-    where = "the claim's witness" if source == "witness" else f"start {idx}"
+    where = ("the claim's witness" if source == "witness"
+             else f"the claim's example {-idx - 1}" if source == "example" else f"start {idx}")
     if check.get("simplified"):
         where += ", numbers simplified"
     note = (f"objective {check['value_digits']} ({check['digits']} digits, mpmath) at this input, "

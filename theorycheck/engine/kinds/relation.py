@@ -15,6 +15,7 @@ import numpy as np
 
 from ..._validation import fail
 from ..results import Budget, JudgeContext, KindOutcome, Verdict
+from ..domain import all_discarded_reason
 from ..search import search_evidence, search_relation
 from ..shrink import shrink_counterexample
 from .base import Kind
@@ -38,6 +39,8 @@ def judge_relation(ctx: JudgeContext, *, shrink: bool = True, quick: bool = Fals
         return KindOutcome(Verdict.REFUTED, evidence, cx)
     if state.undecided:
         return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
+    if all_discarded_reason(state):  # assume() rejected every input: nothing was judged
+        return KindOutcome(Verdict.VACUOUS, evidence, None)
     if ctx.claim.trivial is not None and state.trivial_checked and state.informative == 0:
         evidence["reason"] = ("the claimed bound is never tighter than the trivial bound on the "
                               f"{state.trivial_checked} inputs tried")
