@@ -856,9 +856,27 @@ def distance_up_to(A: Any, B: Any, *, rotation: bool = True, reflection: bool = 
     B = _matrix(B, "B", caller)
     if A.shape != B.shape:
         raise fail("B", caller, f"of the same shape as `A` {A.shape}", B)
-    K = A.shape[0]
+    # homogeneous of degree 1 (degree 0 when relative): computed at a power-of-two scale,
+    # exactly, so entries near 1e300 or 1e-300 neither overflow nor underflow
+    peak = max(float(np.max(np.abs(A), initial=0.0)), float(np.max(np.abs(B), initial=0.0)))
+    e = math.frexp(peak)[1] if peak > 0 else 0
+    A, B = np.ldexp(A, -e), np.ldexp(B, -e)
     norm_b = float(np.linalg.norm(B))
-    scale = norm_b if (relative and norm_b > 0) else 1.0
+    value = _distance_up_to_unit(A, B, rotation, reflection, relabel)
+    if relative and norm_b > 0:
+        return value / norm_b
+    try:
+        return math.ldexp(value, e)
+    except OverflowError:
+        raise fail("A", caller, "of a magnitude at which the distance is representable in float64",
+                   f"entries up to {peak:.3g}") from None
+
+
+def _distance_up_to_unit(A: np.ndarray, B: np.ndarray, rotation: bool, reflection: bool,
+                         relabel: bool) -> float:
+    """The absolute distance of :func:`distance_up_to` (inputs already validated and scaled)."""
+    K = A.shape[0]
+    scale = 1.0
 
     def resid(PA: np.ndarray) -> float:
         return float(np.linalg.norm(_orthogonal_fit(PA, B, rotation, reflection) - B))

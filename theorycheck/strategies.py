@@ -1326,6 +1326,7 @@ class _Box(Space):
                                                    and n >= 1 for n in shape):
             raise fail("shape", "box", "a positive int or a tuple of positive ints", shape)
         self.shape = tuple(int(n) for n in shape)
+        check_size(math.prod(self.shape), "shape", "box", shape, "one array")
         self.low = _bound_array(low, self.shape, "low")
         self.high = _bound_array(high, self.shape, "high")
         self._low_repr, self._high_repr = low, high
