@@ -280,6 +280,9 @@ class Claim:
     sweep : Sweep or None
         The claim judged again at several values of one parameter, run by the engine
         within the user's budget (:mod:`theorycheck.engine.sweep`); never the verdict.
+    statement_latex : str or None
+        The statement's formula as LaTeX (math mode, no ``$``), for reports: HTML renders
+        it as MathML, the LaTeX report typesets it. Optional; never judged.
     search : dict
         Engine settings of the optimisation kinds (``starts``, ``steps``, ``draws``: ints
         >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
@@ -313,6 +316,7 @@ class Claim:
     extra_evidence: Callable | None = None
     sweep: Sweep | None = None
     search: Mapping = dataclasses.field(default_factory=dict)
+    statement_latex: str | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -325,6 +329,10 @@ class Claim:
         spec = _kinds.get(self.kind, f"claim {self.id!r}")
         if not isinstance(self.statement, str) or not self.statement.strip():
             raise fail("statement", f"claim {self.id!r}", "a non-empty string", self.statement)
+        if self.statement_latex is not None and (not isinstance(self.statement_latex, str)
+                                                 or not self.statement_latex.strip()):
+            raise fail("statement_latex", f"claim {self.id!r}", "None or a non-empty LaTeX string",
+                       self.statement_latex)
         params = tuple(self.params)
         for q in params:
             if not isinstance(q, Param):
@@ -488,6 +496,7 @@ def claim(
     sweep: Sweep | None = None,
     search: Mapping | None = None,
     register: bool = True,
+    statement_latex: str | None = None,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
 
@@ -512,6 +521,7 @@ def claim(
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
             extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
+            statement_latex=statement_latex,
         )
         if register:
             registry.register(made)
