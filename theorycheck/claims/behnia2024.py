@@ -1,6 +1,6 @@
 """Behnia & Thrampoulidis 2024 (behnia2024): the SC loss under unconstrained features.
 
-THEORY.md section 4. Features ``h_i`` on the unit sphere (rows of ``H``, N x d),
+docs/theory.md section 4. Features ``h_i`` on the unit sphere (rows of ``H``, N x d),
 temperature ``tau``, full-batch SC loss ``L(H)`` (:func:`theorycheck.relax.ufm_sc_loss`).
 ``L`` is convex in the Gram matrix; the convex relaxation over ``{G PSD, diag G = 1}``
 gives a *certified* lower bound on ``L`` in every dimension
@@ -24,7 +24,7 @@ optimum it is judged against:
 behnia2024 states the landscape results for ``d > K`` and under a sufficient condition
 on the temperature. Both are ablatable assumptions here: ``"d>K"`` and
 ``"tau-condition"``. The exact form of the temperature condition is in the paper, not in
-the sources this project ships (THEORY.md defers to the paper); it is encoded as
+the sources this project ships (docs/theory.md defers to the paper); it is encoded as
 ``tau <= tau_max`` with the parameter ``tau_max`` (0, the default, leaves it unencoded),
 and the engine reports which temperatures and dimensions the claims actually need
 (``docs/ufm.md``, the engine's sweep over d (:func:`theorycheck.ufm.landscape_row`)).

@@ -1,4 +1,4 @@
-"""Claims of garrido2023 (THEORY.md section 6): duality of contrastive and non-contrastive SSL.
+"""Claims of garrido2023 (docs/theory.md section 6): duality of contrastive and non-contrastive SSL.
 
 Q. Garrido, Y. Chen, A. Bardes, L. Najman, Y. LeCun. *On the Duality Between Contrastive
 and Non-Contrastive Self-Supervised Learning.* ICLR 2023. ``K`` in R^{M x N}: M the

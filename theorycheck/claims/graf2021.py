@@ -1,6 +1,6 @@
 """Graf et al. 2021, *Dissecting Supervised Contrastive Learning* (graf2021): every claim.
 
-THEORY.md sections 1-3, encoded as the source states them; the engine decides.
+docs/theory.md sections 1-3, encoded as the source states them; the engine decides.
 
 * Regular simplex (section 1): ``graf2021.simplex.inner-product``, ``graf2021.simplex.gram``,
   ``graf2021.simplex.existence``.
@@ -268,7 +268,7 @@ def _simplex_inputs(p, active):
 def simplex_inner_product(zeta, *, p):
     r"""Largest deviation of an off-diagonal inner product from :math:`-\rho^2/(K-1)`, over rho^2.
 
-    graf2021, THEORY.md section 1: the regular simplex has
+    graf2021, docs/theory.md section 1: the regular simplex has
     :math:`\langle\zeta_y, \zeta_{y'}\rangle = -\rho^2/(K-1)` for :math:`y \ne y'`.
 
     Returns ``(max_{y != y'} |<zeta_y, zeta_y'> + rho^2/(K-1)| / rho^2, 0)``.
@@ -297,7 +297,7 @@ def simplex_inner_product(zeta, *, p):
 def simplex_gram(zeta, *, p):
     r"""Relative Frobenius distance of the Gram matrix from :math:`\rho^2\frac{K}{K-1}(I - \frac1K 11^T)`.
 
-    graf2021, THEORY.md section 1. Returns ``(||G - G_rho||_F / rho^2, 0)``; the target is
+    graf2021, docs/theory.md section 1. Returns ``(||G - G_rho||_F / rho^2, 0)``; the target is
     built from integers (``K I - 11^T``) so that it is exact in every number system.
     """
     K = p.K
@@ -344,7 +344,7 @@ def simplex_existence(Z, *, p):
     r"""Squared relative Gram distance :math:`\|ZZ^T - G_\rho\|_F^2 / \|G_\rho\|_F^2` of K points in R^h.
 
     :math:`G_\rho = \rho^2\frac{K}{K-1}(I - \frac1K 11^T)`, :math:`\|G_\rho\|_F^2 = (K-1)\rho^4 K^2/(K-1)^2`
-    (graf2021, THEORY.md section 1). Squared, so that the objective is smooth at 0.
+    (graf2021, docs/theory.md section 1). Squared, so that the objective is smooth at 0.
     """
     K = p.K
     rho2 = xp.scalar(p.rho, Z) ** 2
@@ -870,7 +870,7 @@ def _scale_like(scale: Fraction, like: Any):
 
 
 def _sc_sum(Z, y: np.ndarray, plan: dict):
-    r"""Sum of l(Z; B) over the plan's batches (weighted, scaled): the L_SC of THEORY.md section 3.
+    r"""Sum of l(Z; B) over the plan's batches (weighted, scaled): the L_SC of docs/theory.md section 3.
 
     .. math:: l(Z; B) = \sum_{i \in B, |B_{y_i}| \ge 2} \frac{-1}{|B_{y_i}|-1}\sum_{j \in B_{y_i}\setminus\{i\}}
               \log\frac{e^{\langle z_i, z_j\rangle}}{\sum_{k \in B\setminus\{i\}} e^{\langle z_i, z_k\rangle}}
@@ -897,7 +897,7 @@ def _simplex_value(y: np.ndarray, plan: dict, K: int, rho: float, like: Any):
     r"""L over the plan's batches at the collapsed regular simplex, from the per-anchor formula.
 
     At the simplex an anchor whose batch holds l samples of its class contributes
-    :math:`\log(l - 1 + (b-l)e^{-\rho^2 K/(K-1)})` (THEORY.md section 3), for any labels.
+    :math:`\log(l - 1 + (b-l)e^{-\rho^2 K/(K-1)})` (docs/theory.md section 3), for any labels.
     """
     idx = plan["idx"]
     b = idx.shape[1]
@@ -980,7 +980,7 @@ _SC_PARAMS = (_N_SC, _K, _H, _RHO, _B, _BATCHES)
     kind="optimum",
     statement="For balanced Y (N/K samples per class) and ||z_n|| = rho, the minimum of L_SC over the batch set is "
               "sum_{l=2..b} l M_l log(l - 1 + (b-l) exp(-rho^2 K/(K-1))), attained at the collapsed "
-              "regular simplex (M_l per batch set as in THEORY.md section 3); checked by exact "
+              "regular simplex (M_l per batch set as in docs/theory.md section 3); checked by exact "
               "enumeration of the batches: L_SC at the simplex equals it and no configuration goes below",
     params=_SC_PARAMS,
     search=_search(2, 300),

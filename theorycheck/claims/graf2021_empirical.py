@@ -1,4 +1,4 @@
-"""Empirical claims of graf2021 (THEORY.md section 7): trained encoders and random labels.
+"""Empirical claims of graf2021 (docs/theory.md section 7): trained encoders and random labels.
 
 Two claims of kind ``empirical``; each declares its parameters and a ``run(p, budget,
 seed)`` that trains with :mod:`theorycheck.empirical` and decides from what the run

@@ -1,4 +1,4 @@
-"""Claims of huang2023 (THEORY.md section 5): generalization of contrastive SSL.
+"""Claims of huang2023 (docs/theory.md section 5): generalization of contrastive SSL.
 
 W. Huang, M. Yi, X. Zhao, Z. Jiang. *Towards the Generalization of Contrastive
 Self-Supervised Learning.* ICLR 2023. Each claim is encoded as the source states it; the

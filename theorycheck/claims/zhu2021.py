@@ -1,6 +1,6 @@
 """Zhu et al. 2021, *A Geometric Analysis of Neural Collapse with Unconstrained Features* (zhu2021).
 
-THEORY.md section 4 (cross-entropy UFM with weight decay). Balanced labels, K classes of
+docs/theory.md section 4 (cross-entropy UFM with weight decay). Balanced labels, K classes of
 n samples (N = nK), classifier ``W`` (K x d), features ``H`` as rows (N x d), bias ``b``:
 
 .. math::
