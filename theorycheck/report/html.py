@@ -113,6 +113,7 @@ details.words[open]>summary{white-space:normal}
  td.num{text-align:left}
  figure{width:100%}
  .figs{float:none;width:100%;max-width:100%;margin:0}
+ .math{font-size:.9rem}
 }
 @media print{
  body{max-width:none;margin:0;font-size:10pt}
