@@ -15,6 +15,7 @@ In CI (``CI=true``) a missing Chromium is a failure: ``.ci/run`` installs Debian
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,18 @@ def test_report_html_in_headless_chromium(browser_report, chromium, tmp_path):
     for width in (1400, 400):
         shot = tmp_path / f"report-{width}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_report_folder_latex_compiles_with_its_figures(browser_report):
+    """report.tex of the folder includes the figures written beside it and compiles."""
+    from test_report_latex import compile_tex
+
+    doc, folder = browser_report
+    text = (folder / "report.tex").read_text()
+    included = set(re.findall(r"\\includegraphics\[[^]]*\]\{([^}]*)\}", text))
+    assert included and all((folder / name).is_file() for name in included)
+    assert {f"figures/{p.name}" for p in (folder / "figures").glob("*.png")} == included
+    compile_tex(folder / "report.tex")
 
 
 def test_stored_document_is_a_real_verify_all_run():

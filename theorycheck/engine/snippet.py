@@ -13,7 +13,10 @@ of code. Numbers that are not numbers (a string where the schema wants a float) 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
+
+_ID = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_\-]+)+$")  # the claim id pattern of engine.claim
 
 __all__ = ["counterexample_python"]
 
@@ -88,6 +91,9 @@ def _load_lines(claim: Mapping[str, Any]) -> list[str]:
             and not module.startswith(("theorycheck.", "theorycheck_user_"))
             and all(part.isidentifier() for part in module.split("."))):
         return [f"from {module} import {name} as claim", ""]
+    cid = str(claim.get("id", ""))
+    if not _ID.match(cid):  # not a claim id: nothing of it goes into code
+        return ["claim = None  # the document's claim id is not a valid id: load the claim yourself", ""]
     # registry.get imports the shipped claim modules on first use
     return ["from theorycheck.engine.registry import get", "", f"claim = get({str(claim.get('id', ''))!r})"]
 

@@ -34,8 +34,8 @@ from typing import Any, Mapping, Sequence
 
 from .figures import ReportFigure, figures_by_claim, report_figures, write_figures
 from .labels import evidence_label, inconclusive_reason, strength
-from .markdown import (_reference, counterexample_python, counterexample_sizes, format_number, params_text,
-                       run_facts, summary_numbers, verdict_counts)
+from .markdown import (_reference, counterexample_python, counterexample_sizes, format_number, number_text,
+                       params_text, parsed_number, run_facts, summary_numbers, verdict_counts)
 from .mathml import latex_to_mathml
 
 __all__ = [
@@ -135,7 +135,8 @@ details.words[open]>summary{white-space:normal}
 # --------------------------------------------------------------------------------------
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Escaped text on one line (a document's newlines never start a line of the page)."""
+    return html.escape(" ".join(str(value).split()), quote=True)
 
 
 def _anchor(index: int, claim_id: str) -> str:
@@ -150,7 +151,7 @@ def _verdict(verdict: Any) -> str:
 
 def _pre(text: str, lang: str = "") -> str:
     cls = f' class="language-{_e(lang)}"' if lang else ""
-    return f"<pre><code{cls}>{_e(str(text).rstrip())}</code></pre>"
+    return f"<pre><code{cls}>{html.escape(str(text).rstrip(), quote=True)}</code></pre>"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = (),
@@ -251,7 +252,7 @@ def _sizes_sentence(claim: Mapping[str, Any], cx: Mapping[str, Any]) -> str:
 
 def _counterexample_html(claim: Mapping[str, Any], cx: Mapping[str, Any], title: str,
                          dropped: str | None = None) -> list[str]:
-    facts = [f"{key} = {format_number(cx[key], 12)}" for key in ("lhs", "rhs", "margin") if key in cx]
+    facts = [f"{key} = {number_text(cx[key])}" for key in ("lhs", "rhs", "margin") if key in cx]
     digits = cx.get("precision_digits")
     if isinstance(digits, int) and not isinstance(digits, bool):
         facts.append(f"confirmed with {digits} significant digits")
@@ -333,7 +334,7 @@ def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
         for abl in ablations:
             acx = abl.get("counterexample")
             rows.append((f"<code>{_e(abl.get('dropped', ''))}</code>", _verdict(abl.get("verdict", "")),
-                         _e(format_number(acx.get("margin"))) if isinstance(acx, Mapping) else ""))
+                         _e(number_text(acx.get("margin"), 6)) if isinstance(acx, Mapping) else ""))
         out.append(_table(["dropped assumption", "verdict", "counterexample margin"], rows, numeric=(2,), raw=True))
         for abl in ablations:
             acx = abl.get("counterexample")

@@ -71,8 +71,12 @@ def safe_math(tex: Any) -> bool:
     return depth == 0
 
 
+# the default OT1 text font has no '<', '>' or '|' (they print as other glyphs): math mode
+_OT1 = {"<": "$<$", ">": "$>$", "|": "$|$"}
+
+
 def _t(value: Any) -> str:
-    return escape_text(str(value))
+    return "".join(_OT1.get(ch, ch) for ch in escape_text(str(value)))
 
 
 def _tt(value: Any) -> str:

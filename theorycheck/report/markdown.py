@@ -36,6 +36,8 @@ __all__ = [
     "write_markdown",
     "params_text",
     "md_text",
+    "parsed_number",
+    "number_text",
 ]
 
 _VERDICT_MARK = {"HOLDS": "HOLDS", "REFUTED": "**REFUTED**", "VACUOUS": "VACUOUS",
@@ -70,6 +72,28 @@ def format_number(value: Any, digits: int = 6) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def parsed_number(value: Any) -> float | None:
+    """A number of the document as the schema types it (a JSON number, or "inf", "-inf", "nan"),
+    parsed to a float; None for anything else (text where a number belongs is never shown)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str) and value.strip().lower() in ("inf", "-inf", "nan"):
+        return float(value.strip().lower())
+    return None
+
+
+def number_text(value: Any, digits: int = 12) -> str:
+    """:func:`format_number` of :func:`parsed_number` (``"?"`` when the value is not a number)."""
+    parsed = parsed_number(value)
+    if parsed is None:
+        return "?"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    return format_number(parsed, digits)
+
+
 def params_text(params: Any, digits: int = 6) -> str:
     """``"K=10, h=9, rho=1"``: parameters as one line ('' for none or a non-mapping)."""
     if not isinstance(params, Mapping):
@@ -88,7 +112,7 @@ def summary_numbers(claim: Mapping[str, Any], limit: int = 4) -> list[tuple[str,
     out = [(k, evidence[k]) for k in keys]
     cx = claim.get("counterexample")
     if isinstance(cx, Mapping) and "margin" in cx and not any(k == "margin" for k, _ in out):
-        out.append(("margin", cx["margin"]))
+        out.append(("margin", parsed_number(cx["margin"])))
     shrunk = counterexample_sizes(claim)
     if shrunk:
         out.append(("counterexample_sizes", shrunk))
@@ -160,7 +184,7 @@ def md_text(text: Any) -> str:
 def _code(text: Any) -> str:
     """A code span of ``text`` (literal in Markdown), or escaped text where a span cannot hold it."""
     text = " ".join(str(text).split())
-    if "`" in text:
+    if "`" in text or _HTML_START.search(text):  # a tag in a code span is literal, but not to every renderer
         return md_text(text)
     return f"`{text}`"
 
@@ -246,7 +270,7 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
         rows = []
         for abl in ablations:
             acx = abl.get("counterexample")
-            margin = format_number(acx.get("margin")) if isinstance(acx, Mapping) else ""
+            margin = number_text(acx.get("margin"), 6) if isinstance(acx, Mapping) else ""
             rows.append((_code(abl.get('dropped', '')), str(abl.get("verdict", "")).upper(), margin))
         lines += _table(["dropped assumption", "verdict", "counterexample margin"], rows) + [""]
         for abl in ablations:
@@ -271,7 +295,7 @@ def _counterexample_block(claim: Mapping[str, Any], cx: Mapping[str, Any], *, ti
     facts = []
     for key in ("lhs", "rhs", "margin"):
         if key in cx:
-            facts.append(f"{key} = {format_number(cx[key], 12)}")
+            facts.append(f"{key} = {number_text(cx[key])}")
     digits = cx.get("precision_digits")
     if isinstance(digits, int) and not isinstance(digits, bool):
         facts.append(f"confirmed with {digits} significant digits")
