@@ -99,3 +99,38 @@ def test_latex_escapes_text_of_a_document(tmp_path):
     tex = tmp_path / "escaped.tex"
     tex.write_text(text)
     compile_tex(tex)
+
+
+def test_every_shipped_claim_has_a_latex_statement_that_renders():
+    """Each shipped claim's formula converts to MathML completely (no LaTeX command left over)
+    and passes the LaTeX allow-list, so both reports typeset it."""
+    from theorycheck.engine import registry
+    from theorycheck.report.mathml import latex_to_mathml
+
+    registry.load_shipped()
+    claims = registry.all_claims()
+    assert len(claims) >= 45
+    for claim in claims:
+        mathml = latex_to_mathml(claim.statement_latex)
+        assert mathml.startswith("<math") and "\\" not in mathml, claim.id
+        assert safe_math(claim.statement_latex), claim.id
+
+
+def test_statement_latex_is_validated():
+    from theorycheck import strategies as st
+    from theorycheck._validation import InvalidArgumentError
+    from theorycheck.engine.claim import claim
+
+    def evaluate(x, *, p):
+        return x, x
+
+    def inputs(p, active):
+        return {"x": st.real_matrix(1, 1, 1.0)}
+
+    for bad in ("", "  ", 3):
+        with pytest.raises(InvalidArgumentError, match="statement_latex"):
+            claim(id="demo.latex", cite=(), kind="identity", statement="x = x", statement_latex=bad,
+                  inputs=inputs, register=False)(evaluate)
+    ok = claim(id="demo.latex", cite=(), kind="identity", statement="x = x", statement_latex="x = x",
+               inputs=inputs, register=False)(evaluate)
+    assert ok.statement_latex == "x = x"
