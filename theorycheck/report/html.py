@@ -271,7 +271,8 @@ def _counterexample_html(claim: Mapping[str, Any], cx: Mapping[str, Any], title:
 
 
 def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
-                figures: Sequence[ReportFigure], *, large: bool = False) -> str:
+                figures: Sequence[ReportFigure], *, large: bool = False,
+                statements: Mapping[tuple, int] | None = None) -> str:
     cid = str(claim.get("id", ""))
     verdict = str(claim.get("verdict", "")).upper()
     params = claim.get("params") if isinstance(claim.get("params"), Mapping) else {}
@@ -281,10 +282,14 @@ def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
     out = [f'<section class="claim" id="{_anchor(index, cid)}">', f"<h3>{heading} {_verdict(verdict)}</h3>"]
     if figures:  # floated beside the text on a wide screen, above it on a narrow one
         out.append('<div class="figs">' + "".join(_figure(fig) for fig in figures) + "</div>")
-    math = _statement_math(claim)
+    math = "" if statements is not None else _statement_math(claim)
     if math:
         out.append(math)
-    if isinstance(claim.get("statement"), str) and claim["statement"]:
+    if statements is not None:  # a large document states each distinct statement once
+        number = statements.get(_statement_key(claim))
+        if number is not None:
+            out.append(f'<p class="statement"><b>Statement:</b> <a href="#statement-{number}">S{number}</a>.</p>')
+    elif isinstance(claim.get("statement"), str) and claim["statement"]:
         if math:  # the formula states it; the words (with how it is checked) one click away
             out.append(f'<details class="words statement"><summary><b>In words:</b> {_e(claim["statement"])}'
                        "</summary></details>")
@@ -347,6 +352,31 @@ def _claim_html(index: int, claim: Mapping[str, Any], doc: Mapping[str, Any],
         out.append("</details>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _statement_key(claim: Mapping[str, Any]) -> tuple:
+    tex = claim.get("statement_latex")
+    text = claim.get("statement")
+    return (tex if isinstance(tex, str) else "", text if isinstance(text, str) else "")
+
+
+def _statements_html(claims: Sequence[Mapping[str, Any]]) -> tuple[str, dict[tuple, int]]:
+    """Each distinct statement once (MathML and words), numbered S1, S2, ...; claims link to theirs."""
+    numbers: dict[tuple, int] = {}
+    out = ['<h2 id="statements">Statements</h2>']
+    for claim in claims:
+        key = _statement_key(claim)
+        if key == ("", "") or key in numbers:
+            continue
+        numbers[key] = len(numbers) + 1
+        out.append(f'<div id="statement-{numbers[key]}"><p><b>S{numbers[key]}.</b></p>')
+        math = _statement_math(claim)
+        if math:
+            out.append(math)
+        if key[1]:
+            out.append(f'<p class="statement">{_e(key[1])}</p>')
+        out.append("</div>")
+    return "\n".join(out), numbers
 
 
 def _summary_html(claims: Sequence[Mapping[str, Any]], per_claim: Mapping[int, Sequence[ReportFigure]]) -> str:
@@ -419,9 +449,10 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
     if claims:
         out.append(f"<p>{_e(verdict_counts(doc))}.</p>")
         if large:
-            out.append(f"<p>{len(claims)} claims: a summary report. Per-claim figures are not drawn and each "
-                       "claim shows its key evidence only; the full evidence of every claim is in the JSON "
-                       "document (<code>theorycheck report</code> renders any part of it in full).</p>")
+            out.append(f"<p>{len(claims)} claims: a summary report. Each distinct statement is written once "
+                       "(section Statements) and linked from its claims; per-claim figures are not drawn, only "
+                       "the figures over all claims; each claim shows its key evidence only. The full evidence "
+                       "of every claim is in the JSON document.</p>")
         out.append(_summary_html(claims, per_claim))
     else:
         out.append("<p>No claims were judged.</p>")
@@ -430,9 +461,13 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
         out.append('<h2 id="figures">Figures</h2>')
         out.append('<div id="figures-all">' + "".join(_figure(fig) for fig in shared) + "</div>")
 
+    statements = None
+    if large:
+        text, statements = _statements_html(claims)
+        out.append(text)
     out.append('<h2 id="claims">Claims</h2>')
     for index, claim in enumerate(claims):
-        out.append(_claim_html(index, claim, doc, per_claim.get(index, []), large=large))
+        out.append(_claim_html(index, claim, doc, per_claim.get(index, []), large=large, statements=statements))
 
     keys: list[str] = []
     for claim in claims:
@@ -460,8 +495,10 @@ def render_html(doc: Mapping[str, Any], *, title: str = "theorycheck report",
     return "\n".join(out) + "\n"
 
 
-#: The figures drawn for a document above :data:`LARGE_DOCUMENT` claims: those over all claims.
-_SHARED_FIGURES = ("ufm-success", "imbalance-angles", "informativeness")
+#: The figures drawn for a document above :data:`LARGE_DOCUMENT` claims: the summaries over all
+#: claims whose size does not grow with their number (``informativeness`` draws one bar per
+#: claim, so it is left out there; its numbers are in each claim's key evidence and the JSON).
+_SHARED_FIGURES = ("ufm-success", "imbalance-angles")
 
 
 def _as_doc(results: Any) -> dict:
