@@ -528,3 +528,43 @@ def test_progress_waits_for_the_delay():
     assert term.getvalue() == ""
     with pytest.raises(InvalidArgumentError):
         Progress(-1)
+
+
+def test_progress_estimate_comes_from_finished_steps_never_from_the_cap(monkeypatch):
+    """Before a step finished there is no estimate (a budget cap is not one); then the mean
+    step time times the number of steps, capped by expected_seconds."""
+    import theorycheck.progress as progress_module
+
+    now = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    bar = Progress(4, stream=io.StringIO(), enabled=False, expected_seconds=150.0)
+    now[0] += 3.0
+    assert bar.estimate() is None and "~" not in bar.render()  # not "~2m30s"
+    bar.advance("a")  # one step in 3 s: 4 steps take about 12 s
+    now[0] += 1.0
+    assert bar.estimate() == pytest.approx(12.0) and "/ ~12.0s" in bar.render()
+    now[0] += 20.0  # a slow second step: the estimate never falls behind the elapsed time
+    assert bar.estimate() == pytest.approx(24.0)
+    capped = Progress(10, stream=io.StringIO(), enabled=False, expected_seconds=5.0)
+    now[0] += 4.0
+    capped.advance("slow")
+    assert capped.estimate() == pytest.approx(5.0)  # 40 s by the rate, but the cap bounds it
+    bar.advance(n=3)
+    assert "~" not in bar.render()  # finished: no estimate
+
+
+def test_table_says_why_a_verdict_is_inconclusive(capsys):
+    from theorycheck.cli import _print_table
+
+    doc = {"claims": [
+        {"id": "a.b", "verdict": "INCONCLUSIVE", "seconds": 1.0,
+         "evidence": {"stopped_by_deadline": True, "unconverged": 2}, "counterexample": None, "ablations": []},
+        {"id": "a.c", "verdict": "INCONCLUSIVE", "seconds": 1.0, "evidence": {"reason": "x " * 80},
+         "counterexample": None, "ablations": []},
+        {"id": "a.d", "verdict": "HOLDS", "seconds": 1.0, "evidence": {"reason": "not shown"},
+         "counterexample": None, "ablations": []}]}
+    _print_table(doc, sys.stdout)
+    out = capsys.readouterr().out.splitlines()
+    assert "INCONCLUSIVE (time budget ran out; 2 start(s) did not converge)" in out[2]
+    assert "INCONCLUSIVE (x x x" in out[3] and "…)" in out[3] and len(out[3]) < 140  # shortened
+    assert "not shown" not in out[4]

@@ -260,13 +260,17 @@ def test_write_report_folder_and_report_command_rerender_identically(doc, tmp_pa
     doc = _small(doc)
     paths = write_report_folder(doc, tmp_path / "out")
     assert {p.split("/")[-1] for p in paths.values()} == {"results.json", "report.md", "report.html",
-                                                           "references.bib", "figures"}
+                                                           "report.tex", "references.bib", "figures"}
     n_figures = len(list((tmp_path / "out" / "figures").glob("*.png")))
     assert n_figures == len(report_figures(doc))
     for name in ("report.html", "report.md"):
         code = main(["report", str(tmp_path / "out" / "results.json"), "-o", str(tmp_path / f"re-{name}")])
         assert code == 0, capsys.readouterr().err
         assert (tmp_path / f"re-{name}").read_bytes() == (tmp_path / "out" / name).read_bytes()
+    # LaTeX beside the figures folder includes the same figures: the same bytes again
+    code = main(["report", str(tmp_path / "out" / "results.json"), "-o", str(tmp_path / "out" / "again.tex")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / "again.tex").read_bytes() == (tmp_path / "out" / "report.tex").read_bytes()
     capsys.readouterr()
     code = main(["report", str(tmp_path / "out" / "results.json"), "--format", "html"])
     assert code == 0 and capsys.readouterr().out == (tmp_path / "out" / "report.html").read_text()

@@ -7,7 +7,7 @@ label-count distributions, never from differences of huge log-gamma values).
 This module states formulas; it does not judge them. Where the seed slide and a
 derivation could disagree (r_W), both are provided and the claims engine decides.
 
-Citation key: graf2021 (THEORY.md sections 2 and 3).
+Citation key: graf2021 (docs/theory.md sections 2 and 3).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ __all__ = [
     "SCMinimumExact",
 ]
 
-#: The batch sets of THEORY.md section 3.
+#: The batch sets of docs/theory.md section 3.
 BATCH_SETS = ("multiset", "subset", "ordered")
 
 _EPS = np.finfo(np.float64).eps
@@ -102,7 +102,7 @@ def ce_lower_bound(K: int, rho: float, W_fro: Any):
 
     .. math::  L_{CE}(Z, W; Y) \ge \log\Big(1 + (K-1)\exp\big(-\rho \tfrac{\sqrt K}{K-1}\|W\|_F\big)\Big)
 
-    for balanced labels and :math:`\|z_n\| \le \rho` (graf2021, THEORY.md section 2).
+    for balanced labels and :math:`\|z_n\| \le \rho` (graf2021, docs/theory.md section 2).
     Evaluated as ``log1p((K-1) exp(-a ||W||_F))``, which cannot overflow.
 
     Parameters
@@ -132,7 +132,7 @@ def ce_l2_lower_bound(K: int, rho: float, lam: float, W_fro: Any):
 
     With :math:`a = \rho\sqrt K/(K-1)` and :math:`r = \|W\|_F`, g(r) lower-bounds the
     L2-regularised loss :math:`L_{CE} + \lambda \|W\|_F^2` at any W of norm r (graf2021.ce.l2,
-    derivation in THEORY.md section 2). Same input types as :func:`ce_lower_bound`.
+    derivation in docs/theory.md section 2). Same input types as :func:`ce_lower_bound`.
 
     Examples
     --------
@@ -230,7 +230,7 @@ def ce_l2_minimiser(K: int, rho: float, lam: float) -> CEL2Minimiser:
     .. math::  g(r) = \log\big(1 + (K-1)e^{-a r}\big) + \lambda r^2, \qquad a = \rho\frac{\sqrt K}{K-1},
 
     the bound of :func:`ce_lower_bound` plus the penalty :math:`\lambda\|W\|_F^2`
-    (THEORY.md section 2). g is strictly convex, so r* is the unique root of
+    (docs/theory.md section 2). g is strictly convex, so r* is the unique root of
 
     .. math::  g'(r) = 2\lambda r - \frac{a (K-1)}{e^{a r} + K - 1}
                      = 2\lambda r - a\,\mathrm{expit}\big(\log(K-1) - a r\big) = 0,
@@ -422,7 +422,7 @@ def sc_minimum(N: int, K: int, b: int, rho: float, batches: str = "multiset") ->
     For balanced labels (n = N/K per class) and embeddings on the sphere of radius rho, L_SC
     is minimal at the collapsed regular simplex (graf2021.sc.simplex), where an anchor whose
     batch holds l samples of its class and b-l others contributes
-    :math:`\log(l-1 + (b-l)e^{-\rho^2 K/(K-1)})`, hence (THEORY.md section 3)
+    :math:`\log(l-1 + (b-l)e^{-\rho^2 K/(K-1)})`, hence (docs/theory.md section 3)
 
     .. math::  \min L_{SC} = \sum_{l=2}^{b} l\,M_l\,\log\big(l-1+(b-l)e^{-\rho^2K/(K-1)}\big),
 
@@ -532,14 +532,14 @@ def sc_minimum_exact_counts(N: int, K: int, b: int, rho: float, batches: str = "
                             *, dps: int = 50) -> SCMinimumExact:
     r"""The closed form of :func:`sc_minimum` with exact integer counts (a cross-check).
 
-    M_l from ``math.comb`` with Python big integers (THEORY.md section 3 formulas, used
+    M_l from ``math.comb`` with Python big integers (docs/theory.md section 3 formulas, used
     literally), the per-anchor logs and the sum in mpmath at ``dps`` digits. Independent
     of the log-space path; cost grows with the size of the integers, so it is meant for
     checks (N=50000, K=100, b=256 takes a few milliseconds).
 
     Examples
     --------
-    The reference value of THEORY.md, 25205.688636803963, is the float one ulp above the
+    The reference value of docs/theory.md, 25205.688636803963, is the float one ulp above the
     exact minimum 25205.68863680396059...:
 
     >>> e = sc_minimum_exact_counts(6, 3, 9, 1.0)

@@ -1,7 +1,7 @@
 """References for the claims theorycheck checks: full reference text and BibTeX.
 
 Every claim cites its source by key (``cite=("graf2021",)``). The keys of the
-THEORY.md table resolve here to a :class:`Reference`; a user who checks a claim from
+docs/theory.md table resolve here to a :class:`Reference`; a user who checks a claim from
 their own paper passes a :class:`Reference` object instead of a key, and the reports
 print it exactly like a shipped one.
 

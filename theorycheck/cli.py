@@ -82,8 +82,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                        help="write the JSON results document (docs/json-schema.md) to PATH; '-' for "
                             "stdout (the table then goes to stderr)")
     group.add_argument("--report", dest="report_path", default=None, metavar="PATH",
-                       help="write the report to PATH: self-contained HTML with figures for .html, Markdown "
-                            "otherwise; '-' for Markdown on stdout")
+                       help="write the report to PATH: self-contained HTML with figures for .html, LaTeX for "
+                            ".tex, Markdown otherwise; '-' for Markdown on stdout")
 
 
 def _load_shipped() -> Exception | None:
@@ -175,7 +175,7 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
         "all", help="run every registered family with its defaults and write a report folder",
         description="Run every registered family with its default options (empirical claims only with\n"
                     "--empirical), print a summary table and write results.json, report.md, report.html\n"
-                    "(self-contained, with figures) and references.bib into --out. See docs/reports.md.",
+                    "(self-contained, with figures), report.tex and references.bib into --out. See docs/reports.md.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     group = p_all.add_argument_group("verify all options")
     group.add_argument("--K", dest="opt_K", default=None, metavar="INT",
@@ -183,7 +183,7 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
     group.add_argument("--empirical", action="store_true",
                        help="also run the empirical claims (training runs: minutes)")
     group.add_argument("--out", default="theorycheck-out", metavar="DIR",
-                       help="folder for results.json, report.md, report.html, references.bib, figures/ "
+                       help="folder for results.json, report.md, report.html, report.tex, references.bib, figures/ "
                             "(default theorycheck-out)")
     group.add_argument("--figure-format", dest="figure_formats", default="png,svg", metavar="FORMATS",
                        type=_parse_figure_formats,
@@ -202,10 +202,10 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_report.add_argument("results", metavar="RESULTS.json")
     p_report.add_argument("-o", "--output", default=None, metavar="PATH",
-                          help="write the report to PATH: HTML for .html/.htm, Markdown otherwise; "
-                               "'-' or no -o: to stdout")
-    p_report.add_argument("--format", dest="report_format", default=None, choices=("md", "html"),
-                          help="md or html (default: from the extension of -o, else md)")
+                          help="write the report to PATH: HTML for .html/.htm, LaTeX for .tex, Markdown "
+                               "otherwise; '-' or no -o: to stdout")
+    p_report.add_argument("--format", dest="report_format", default=None, choices=("md", "html", "tex"),
+                          help="md, html or tex (default: from the extension of -o, else md)")
     add_empirical_commands(sub)  # `train` and `random-labels` (theorycheck.empirical.cli)
     for child in _subparsers(parser):  # `theorycheck check f.py -q` as well as `theorycheck -q check f.py`
         _add_verbosity(child, top=False)
@@ -343,8 +343,13 @@ def _table_rows(doc: dict) -> list[tuple[str, ...]]:
     from .report.markdown import format_number
 
     with_family = doc.get("family") == "all"
+    from .report.labels import inconclusive_reason
+
     rows = []
     for claim, row in zip(doc.get("claims", []), summary_table_rows(doc)):
+        why = inconclusive_reason(claim, 48)
+        if why:  # the reason is in the JSON too; the table says it in short
+            row = row[:2] + (f"{row[2]} ({why})",) + row[3:]
         rows.append(row if with_family else row[1:])
         for abl in claim.get("ablations") or []:
             cx = abl.get("counterexample")
@@ -415,7 +420,8 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
 
         paths = write_report_folder(doc, args.out, figure_formats=getattr(args, "figure_formats", ("png", "svg")))
         written += [(what, paths[role]) for what, role in (("JSON", "json"), ("report", "markdown"),
-                                                            ("HTML", "html"), ("BibTeX", "bibtex"),
+                                                            ("HTML", "html"), ("LaTeX", "latex"),
+                                                            ("BibTeX", "bibtex"),
                                                             ("figures", "figures")) if role in paths]
     if args.json_path and args.json_path != "-":
         written.append(("JSON", write_json(doc, args.json_path)))
@@ -424,6 +430,10 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
             from .report.html import write_html
 
             written.append(("report", write_html(doc, args.report_path)))
+        elif str(args.report_path).lower().endswith(".tex"):
+            from .report.latex import write_latex
+
+            written.append(("report", write_latex(doc, args.report_path)))
         else:
             written.append(("report", write_markdown(doc, args.report_path)))
     for what, path in written:
@@ -597,7 +607,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     to_stdout = args.output in (None, "-")
     fmt = args.report_format
     if fmt is None:
-        fmt = "html" if not to_stdout and args.output.lower().endswith((".html", ".htm")) else "md"
+        fmt = "md"
+        if not to_stdout and args.output.lower().endswith((".html", ".htm")):
+            fmt = "html"
+        elif not to_stdout and args.output.lower().endswith(".tex"):
+            fmt = "tex"
     if not to_stdout and os.path.isdir(args.output):
         raise fail("-o", "theorycheck report", "a file path (it is a folder)", args.output)
     doc = read_json(args.results)
@@ -606,6 +620,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from .report.html import render_html
 
         text = render_html(doc)
+    elif fmt == "tex":
+        text = _render_tex(doc, None if to_stdout else args.output)
     else:
         text = render_markdown(doc)
     if to_stdout:
@@ -618,6 +634,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"report: {args.output}")
     return EXIT_OK
+
+
+def _render_tex(doc: dict, output: str | None) -> str:
+    """LaTeX of ``doc``; figures are included when a ``figures/`` folder beside ``output``
+    holds them (as ``verify all --out`` writes it), else only named in the table."""
+    from .report.latex import render_latex
+
+    folder = os.path.join(os.path.dirname(os.path.abspath(output)), "figures") if output else None
+    if folder is None or not os.path.isdir(folder):
+        return render_latex(doc)
+    from .report.figures import report_figures
+
+    present = [f for f in report_figures(doc) if os.path.exists(os.path.join(folder, f.filename))]
+    return render_latex(doc, figures=present, figure_folder="figures")
 
 
 def _print_completion(parser: argparse.ArgumentParser, shell: str) -> int:

@@ -4,7 +4,7 @@ Everything here is plain float64 numpy. Torch tensors (and mpmath object arrays)
 accepted and converted, since none of these statistics needs a gradient; claims that
 must differentiate write their objective with :mod:`theorycheck.backend` instead.
 
-Conventions (THEORY.md sections 1, 4 and 7):
+Conventions (docs/theory.md sections 1, 4 and 7):
 
 * A configuration ``Zeta`` is a (K, h) array whose rows are the points zeta_1..zeta_K.
 * Embeddings ``Z`` are (N, h) with labels ``y`` in [0, K); a classifier ``W`` is (K, h).
@@ -133,7 +133,7 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
     standard basis vectors e_k - 1/K of R^K are expressed in the orthonormal Helmert basis
     of the sum-zero subspace, whose j-th vector is
     :math:`(1, \dots, 1, -j, 0, \dots, 0)/\sqrt{j(j+1)}` (j ones), scaled to norm ``radius``
-    and padded with zeros to dimension h. The result satisfies (graf2021, THEORY.md section 1)
+    and padded with zeros to dimension h. The result satisfies (graf2021, docs/theory.md section 1)
 
     .. math::  \sum_y \zeta_y = 0,\quad \|\zeta_y\| = \rho,\quad
                \langle \zeta_y, \zeta_{y'} \rangle = -\rho^2/(K-1)\ (y \ne y').
@@ -187,7 +187,7 @@ def regular_simplex(K: int, h: int, radius: float = 1.0) -> np.ndarray:
 def simplex_gram(K: int, radius: float = 1.0) -> np.ndarray:
     r"""Gram matrix of the regular simplex: :math:`\rho^2 \frac{K}{K-1}(I - \tfrac{1}{K}\mathbf 1\mathbf 1^T)`.
 
-    Diagonal rho^2, off-diagonal -rho^2/(K-1) (graf2021, THEORY.md section 1).
+    Diagonal rho^2, off-diagonal -rho^2/(K-1) (graf2021, docs/theory.md section 1).
 
     Examples
     --------
@@ -231,7 +231,7 @@ class SimplexResiduals(NamedTuple):
 
 @representable("Zeta")
 def simplex_residuals(Zeta: Any) -> SimplexResiduals:
-    r"""The residuals S1, S2, S3 of THEORY.md section 1 for a configuration of K >= 2 points.
+    r"""The residuals S1, S2, S3 of docs/theory.md section 1 for a configuration of K >= 2 points.
 
     (S1) :math:`\sum_y \zeta_y = 0`, (S2) :math:`\|\zeta_y\| = \rho`,
     (S3) :math:`\|\zeta_y - \zeta_{y'}\|` constant for :math:`y \ne y'` (graf2021).
@@ -435,7 +435,7 @@ def sample_class_mean_similarity(Z: Any, y: Any, K: int | None = None) -> Sample
 
 
 class NeuralCollapse(NamedTuple):
-    r"""Neural-collapse metrics of papyan2020 (THEORY.md section 4); each is 0 at full collapse.
+    r"""Neural-collapse metrics of papyan2020 (docs/theory.md section 4); each is 0 at full collapse.
 
     With :math:`\mu_G` the global mean (see ``global_mean``), :math:`M` the (K, h) matrix of
     centred class means :math:`\mu_k - \mu_G`:
@@ -495,7 +495,7 @@ def neural_collapse(
     bias: Any = None,
     global_mean: str = "class-means",
 ) -> NeuralCollapse:
-    r"""NC1-NC4 of papyan2020 exactly as THEORY.md section 4 states them.
+    r"""NC1-NC4 of papyan2020 exactly as docs/theory.md section 4 states them.
 
     Parameters
     ----------

@@ -223,7 +223,7 @@ def _two_views(z1, z2, caller: str, *, min_rows: int = 1, keep_torch_dtype: bool
 
 @representable("Z", "W", "l2")
 def cross_entropy(Z, W, y, l2=0.0):
-    r"""Bias-free softmax cross-entropy, mean over samples (graf2021, section 2 of THEORY.md).
+    r"""Bias-free softmax cross-entropy, mean over samples (graf2021, section 2 of docs/theory.md).
 
     .. math::
 
@@ -400,7 +400,7 @@ def supcon(
     By Jensen's inequality :math:`\ell^{in}_i \le \ell^{out}_i`, with equality iff all
     :math:`s_{ij}, j \in P(i)` are equal. With ``variant="out"``, ``reduction="sum"`` and
     ``temperature=1`` the value on a batch is graf2021's per-batch term
-    :math:`l(Z; B) = \sum_{i: |B_{y_i}| \ge 2} \ell^{out}_i` (THEORY.md section 3).
+    :math:`l(Z; B) = \sum_{i: |B_{y_i}| \ge 2} \ell^{out}_i` (docs/theory.md section 3).
 
     Parameters
     ----------
@@ -694,7 +694,7 @@ def sc_loss(
             \sum_{j \in B_{y_i} \setminus \{i\}}
             \log \frac{e^{\langle z_i, z_j\rangle}}{\sum_{k \in B \setminus \{i\}} e^{\langle z_i, z_k\rangle}}
 
-    where positions in B are distinct even when indices repeat (THEORY.md section 3).
+    where positions in B are distinct even when indices repeat (docs/theory.md section 3).
     ``l(Z; B)`` equals ``supcon(Z[B], y[B], temperature=1, variant="out", reduction="sum")``.
     There is no temperature: it is absorbed into the radius of Z (rho^2 = 1/tau).
 

@@ -7,9 +7,11 @@ The bar appears only when
 * the run has lasted longer than ``delay`` seconds: short runs print nothing.
 
 It is redrawn by a daemon thread a few times per second, because a single judged
-claim can run for its whole time budget without reporting back; the bar then shows
-elapsed time against the expected total (the sum of the budgets), so a user sees that
-the run is alive and roughly how long it will take.
+claim can run for its whole time budget without reporting back: the elapsed time keeps
+moving, so a user sees that the run is alive. The estimate of the total time is computed
+from the steps already finished (their mean time, times the number of steps), and shown
+only once one has finished: a budget cap is an upper bound, not an estimate (most claims
+finish well inside theirs), so it is never shown as one.
 
 Examples
 --------
@@ -55,8 +57,8 @@ class Progress:
     delay : float
         Seconds before the bar first appears (default 2.0).
     expected_seconds : float, optional
-        Expected duration of the whole run (e.g. the sum of time budgets), used to show
-        an estimate while a long step runs.
+        An upper bound on the whole run (e.g. the sum of the time budgets): the estimate
+        shown never exceeds it. It is not shown by itself.
     width : int
         Width of the bar in characters.
     interval : float
@@ -80,6 +82,7 @@ class Progress:
         self.done = 0
         self.label = ""
         self.started = time.monotonic()
+        self._finished_at = self.started  # when the last step finished: the estimate's base
         self.drawn = False
         self._last_len = 0
         self._lock = threading.Lock()
@@ -100,6 +103,7 @@ class Progress:
         """Mark ``n`` steps as finished; ``label`` names the step just finished."""
         with self._lock:
             self.done = min(self.total, self.done + n) if self.total else self.done + n
+            self._finished_at = time.monotonic()
             if label is not None:
                 self.label = str(label)
         if self.enabled and self.elapsed >= self.delay:
@@ -109,20 +113,32 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def estimate(self) -> float | None:
+        """Estimated total seconds, from the mean time of the finished steps; None before one finished.
+
+        Never below the time already elapsed, never above ``expected_seconds`` when given.
+        """
+        with self._lock:
+            done, total, finished_at = self.done, self.total, self._finished_at
+        if done <= 0 or not total:
+            return None
+        guess = (finished_at - self.started) / done * total
+        if self.expected_seconds:
+            guess = min(guess, self.expected_seconds)
+        return max(guess, self.elapsed)
+
     def render(self) -> str:
         """The current bar as one line of text (without carriage return)."""
         with self._lock:
             done, total, label = self.done, self.total, self.label
         fraction = done / total if total else 0.0
         elapsed = self.elapsed
-        if self.expected_seconds and done < total:
-            # inside a step the count does not move: let the time estimate move the bar
-            fraction = max(fraction, min(elapsed / self.expected_seconds, (done + 1) / total if total else 1.0))
         filled = int(round(fraction * self.width))
         bar = "#" * filled + "." * (self.width - filled)
         timing = _format_seconds(elapsed)
-        if self.expected_seconds:
-            timing += f" / ~{_format_seconds(max(self.expected_seconds, elapsed))}"
+        guess = self.estimate() if done < total else None
+        if guess is not None:
+            timing += f" / ~{_format_seconds(guess)}"
         text = f"[{bar}] {done}/{total} {timing}"
         if label:
             text += f"  {label}"

@@ -1,6 +1,6 @@
 """Convex relaxation certificates for the supervised-contrastive unconstrained-features model.
 
-The SC loss of the unconstrained-features model (UFM; THEORY.md section 4, behnia2024)
+The SC loss of the unconstrained-features model (UFM; docs/theory.md section 4, behnia2024)
 depends on the features only through their Gram matrix ``G``:
 
 .. math::
@@ -29,7 +29,7 @@ This module provides
   milliseconds; the cost grows with the number of distinct class sizes), with the same
   kind of certificate in closed form and the class-mean geometry. The derivation is in
   ``docs/relax.md``;
-* graf2021's SC loss summed over a batch set (multiset, subset, ordered; THEORY.md
+* graf2021's SC loss summed over a batch set (multiset, subset, ordered; docs/theory.md
   section 3): :func:`batch_sc_relaxation` (reduced by the same symmetry, certified at any
   N), :func:`check_batch_sc_certificate` (re-check without a solver) and
   :func:`batch_sc_simplex_value` (the collapsed simplex for any class sizes);
@@ -37,7 +37,7 @@ This module provides
 
 Conventions: features are the **rows** of ``H`` (shape ``(N, d)``, ``G = H H^T``), as
 for ``Z`` elsewhere in theorycheck; the loss is the **sum** over anchors (not the mean),
-as THEORY.md writes it. Solvers minimise the mean per anchor (``L / N``) so that their
+as docs/theory.md writes it. Solvers minimise the mean per anchor (``L / N``) so that their
 absolute tolerances mean the same at every ``N``; reported values are rescaled to the sum.
 
 References
@@ -204,7 +204,7 @@ def sc_gram_loss(G, y, tau):
         L(G) = \\sum_i \\Big[ \\operatorname{LSE}_{l \\ne i}(G_{il}/\\tau)
                - \\frac{1}{n_{y_i}-1} \\sum_{j \\in P(i)} G_{ij}/\\tau \\Big]
 
-    (THEORY.md section 4; behnia2024). Row ``i`` of ``G`` is read as the inner products
+    (docs/theory.md section 4; behnia2024). Row ``i`` of ``G`` is read as the inner products
     of anchor ``i``; for a symmetric ``G`` this is the usual loss. The diagonal does not
     enter. The value is a sum over anchors, not a mean.
 
@@ -244,7 +244,7 @@ def sc_gram_loss(G, y, tau):
 def ufm_sc_loss(H, y, tau):
     """SC loss of the unconstrained-features model on features ``H`` (rows ``h_i``).
 
-    ``ufm_sc_loss(H, y, tau) == sc_gram_loss(H @ H.T, y, tau)`` (THEORY.md section 4,
+    ``ufm_sc_loss(H, y, tau) == sc_gram_loss(H @ H.T, y, tau)`` (docs/theory.md section 4,
     behnia2024). The UFM constrains ``||h_i|| = 1``; this function evaluates the
     formula for any ``H`` and does not normalise, so callers optimising on the sphere
     project (or parametrise) themselves.
@@ -794,7 +794,7 @@ def sc_relaxation(y, tau, *, constraint="sphere", solver="clarabel", eps=1e-7, m
         \\min_G \\; L(G) \\quad\\text{s.t.}\\quad G \\succeq 0,\\;
         \\mathrm{diag}(G) = 1 \\;(\\text{sphere}) \\text{ or } \\le 1 \\;(\\text{ball})
 
-    with ``L`` of :func:`sc_gram_loss` (THEORY.md section 4; behnia2024). Only
+    with ``L`` of :func:`sc_gram_loss` (docs/theory.md section 4; behnia2024). Only
     ``rank(G) <= d`` is dropped, so the optimum bounds the UFM loss from below in every
     dimension ``d``. The ball relaxation has the same optimum as the sphere one (raising
     a diagonal entry keeps ``G`` PSD and does not change ``L``).
@@ -2307,7 +2307,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
                         max_iters=None, verbose=False, rank_tol=1e-6) -> BatchRelaxationResult:
     r"""Certified global optimum of graf2021's supervised contrastive loss summed over a batch set.
 
-    The loss of THEORY.md section 3 (no temperature: ``rho^2 = 1/tau``),
+    The loss of docs/theory.md section 3 (no temperature: ``rho^2 = 1/tau``),
     ``L_SC(Z; Y) = sum_{B in batch set} l(Z; B)``, depends on Z only through
     ``G = Z Z^T``, and each anchor's term ``LSE_{k in B\{i}} G_ik - mean_{j in B_{y_i}\{i}} G_ij``
     is convex in G. Minimising over ``{G PSD, diag G = rho^2}`` drops only
@@ -2320,7 +2320,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
     gives, by convexity, an invariant G no worse: an optimum may be taken invariant. An
     invariant G has, per type s (the k_s classes of n_s samples), one within-class entry
     ``a_s``, one entry ``c_s`` between distinct classes of the type, and one entry
-    ``x_st`` per pair of types (THEORY.md diagonal rho^2). An anchor's term then depends
+    ``x_st`` per pair of types (docs/theory.md diagonal rho^2). An anchor's term then depends
     only on its type and on how many of the other b-1 positions of its batch hold a
     repeat of its own index (entry rho^2; positive), another sample of its class (a_s;
     positive), another class of its type (c_s) or type t (x_st). The loss is the sum over
@@ -2349,7 +2349,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
     b : int
         Batch size, >= 2 (<= N for ``"subset"``).
     batches : {"multiset", "subset", "ordered"}
-        The batch set (THEORY.md section 3).
+        The batch set (docs/theory.md section 3).
     rho : float
         Sphere radius, > 0.
     solver, eps, max_iters, verbose, rank_tol

@@ -1,6 +1,6 @@
 """Exact symbolic proofs (sympy) of the self-supervised identities.
 
-Each identity of THEORY.md sections 2, 5 and 6 that is an *equation* is proved here in
+Each identity of docs/theory.md sections 2, 5 and 6 that is an *equation* is proved here in
 exact arithmetic, two ways:
 
 * **at explicit sizes** -- every matrix entry is its own real symbol, both sides are
@@ -26,7 +26,7 @@ the number of monomials of the quartic identities grows like ``M^2 N^2`` (expres
 swell) and the sweep visits every size pair; the general-form chain covers every
 larger size.
 
-Identities (claim ids of THEORY.md):
+Identities (claim ids of docs/theory.md):
 
 * :func:`prove_duality` -- garrido2023.duality,
   ``L_nc + sum_j ||K_{j,.}||^4 = L_c + sum_i ||K_{.,i}||^4``;
@@ -206,7 +206,7 @@ class ProofResult:
     Parameters
     ----------
     claim : str
-        Claim id (THEORY.md), e.g. ``"garrido2023.duality"``.
+        Claim id (docs/theory.md), e.g. ``"garrido2023.duality"``.
     sizes : mapping
         The explicit sizes proved (``{"M": 2, "N": 3}``); general-form steps say so in
         their ``scope``.

@@ -1,6 +1,6 @@
 """Unconstrained-features model (UFM): the computations behind the UFM claims.
 
-Two models of THEORY.md section 4 are handled here; the claims themselves live in
+Two models of docs/theory.md section 4 are handled here; the claims themselves live in
 ``theorycheck.claims.behnia2024`` and ``theorycheck.claims.zhu2021``.
 
 **SC UFM (behnia2024).** Features ``h_i`` on the unit sphere, rows of ``H`` (N, d),
@@ -346,7 +346,7 @@ def sc_certificate(K: int, n_per_class: int, tau: float, *, imbalance: float = 1
                    solver: str = "clarabel", program: str = "auto") -> SCCertificate:
     """Certified global lower bound (and ``G*``) of the SC UFM for balanced or STEP labels.
 
-    Solves the convex Gram relaxation of THEORY.md section 4 (behnia2024): minimise
+    Solves the convex Gram relaxation of docs/theory.md section 4 (behnia2024): minimise
     ``L(G)`` over ``G`` PSD with unit diagonal. Its optimum bounds the UFM loss from below
     in every dimension ``d``; ``lower_bound`` is certified from dual variables by
     :mod:`theorycheck.relax` (not taken from the solver). Results are cached per

@@ -1,6 +1,6 @@
 """Behnia & Thrampoulidis 2024 (behnia2024): the SC loss under unconstrained features.
 
-THEORY.md section 4. Features ``h_i`` on the unit sphere (rows of ``H``, N x d),
+docs/theory.md section 4. Features ``h_i`` on the unit sphere (rows of ``H``, N x d),
 temperature ``tau``, full-batch SC loss ``L(H)`` (:func:`theorycheck.relax.ufm_sc_loss`).
 ``L`` is convex in the Gram matrix; the convex relaxation over ``{G PSD, diag G = 1}``
 gives a *certified* lower bound on ``L`` in every dimension
@@ -24,7 +24,7 @@ optimum it is judged against:
 behnia2024 states the landscape results for ``d > K`` and under a sufficient condition
 on the temperature. Both are ablatable assumptions here: ``"d>K"`` and
 ``"tau-condition"``. The exact form of the temperature condition is in the paper, not in
-the sources this project ships (THEORY.md defers to the paper); it is encoded as
+the sources this project ships (docs/theory.md defers to the paper); it is encoded as
 ``tau <= tau_max`` with the parameter ``tau_max`` (0, the default, leaves it unencoded),
 and the engine reports which temperatures and dimensions the claims actually need
 (``docs/ufm.md``, the engine's sweep over d (:func:`theorycheck.ufm.landscape_row`)).
@@ -138,6 +138,7 @@ def _loss(H, p):
 
 @claim(
     id="behnia2024.ufm.benign",
+    statement_latex=r"\text{every local minimum of } \mathcal{L}_{\mathrm{SC}}(H),\ H \in \mathbb{R}^{N\times d},\ \|h_i\|=1, \text{ is global: } \min_H \mathcal{L}_{\mathrm{SC}}(H) = \min\{\mathcal{L}(G) : G \succeq 0,\ \operatorname{diag} G = \mathbf{1}\} \quad (d > K)",
     cite=CITE,
     kind="landscape",
     statement=("SC loss of the unconstrained-features model (||h_i|| = 1, temperature tau): every local "
@@ -169,6 +170,7 @@ def _unique_distance(H, *, p) -> float:
 
 @claim(
     id="behnia2024.ufm.unique",
+    statement_latex=r"\mathcal{L}_{\mathrm{SC}}(H) = \mathcal{L}^\star \implies H H^\top = G^\star, \quad H = Q\, H^\star \text{ for an orthogonal } Q \quad (d > K)",
     cite=CITE,
     kind="characterization",
     statement=("SC unconstrained-features model: the global minimiser is unique up to rotation -- every "
@@ -198,6 +200,7 @@ def _tight_witness(p) -> dict:
 
 @claim(
     id="behnia2024.ufm.tight",
+    statement_latex=r"\operatorname{rank} G^\star \le d, \qquad \mathcal{L}_{\mathrm{SC}}(H_d) = \min\{\mathcal{L}(G) : G \succeq 0,\ \operatorname{diag} G = \mathbf{1}\},\ H_d \text{ from the top-}d\text{ eigenpairs of } G^\star",
     cite=CITE,
     kind="optimum",
     statement=("SC unconstrained-features model: the convex Gram relaxation is tight -- its optimum G* has "
@@ -241,6 +244,7 @@ def _imbalance_sweep(p) -> dict:
 
 @claim(
     id="behnia2024.ufm.imbalance",
+    statement_latex=r"\mathcal{L}_{\mathrm{SC}}(H) = \mathcal{L}^\star \implies H H^\top = G^\star,\quad G^\star_{ij} \text{ constant on the orbits of the label symmetry (STEP imbalance, ratio } R)",
     cite=CITE,
     kind="characterization",
     statement=("SC unconstrained-features model under STEP imbalance (k_major classes of R n samples, "

@@ -1,4 +1,4 @@
-"""Claims of garrido2023 (THEORY.md section 6): duality of contrastive and non-contrastive SSL.
+"""Claims of garrido2023 (docs/theory.md section 6): duality of contrastive and non-contrastive SSL.
 
 Q. Garrido, Y. Chen, A. Bardes, L. Najman, Y. LeCun. *On the Duality Between Contrastive
 and Non-Contrastive Self-Supervised Learning.* ICLR 2023. ``K`` in R^{M x N}: M the
@@ -73,6 +73,7 @@ def _norms4(K: Any) -> tuple[Any, Any]:
 
 @claim(
     id="garrido2023.duality",
+    statement_latex=r"\mathcal{L}_{\mathrm{nc}} + \sum_j \|K_{j,\cdot}\|^4 = \mathcal{L}_{\mathrm{c}} + \sum_i \|K_{\cdot,i}\|^4 \qquad \forall K \in \mathbb{R}^{M\times N}",
     cite=_CITE,
     kind="identity",
     statement="L_nc + sum_j ||K_j,.||^4 = L_c + sum_i ||K_.,i||^4 for every K in R^{M x N}",
@@ -120,6 +121,7 @@ def _normalized_requires(p, active):
 
 @claim(
     id="garrido2023.doubly-normalized",
+    statement_latex=r"\|K_{j,\cdot}\| = \|K_{\cdot,i}\| = 1\ \forall i,j \implies \mathcal{L}_{\mathrm{nc}} = \mathcal{L}_{\mathrm{c}} + N - M",
     cite=_CITE,
     kind="identity",
     statement="if both rows and columns of K were L2 normalized, we would have L_nc = L_c + N - M",
@@ -140,6 +142,7 @@ def doubly_normalized(K, *, p):
 
 @claim(
     id="garrido2023.doubly-stochastic",
+    statement_latex=r"K \ge 0,\ K\mathbf{1} = \mathbf{1},\ K^\top\mathbf{1} = \mathbf{1} \implies \mathcal{L}_{\mathrm{nc}} = \mathcal{L}_{\mathrm{c}} + N - M",
     cite=_CITE,
     kind="identity",
     statement=("seed slide: 'in the specific case of K as double stochastic matrix, then L_nc = L_c + N - M' "
@@ -188,6 +191,7 @@ _EQUAL_NORMS = Assumption("equal column norms", "||K_.,i|| = a for every column 
 
 @claim(
     id="garrido2023.lemma3.4",
+    statement_latex=r"\|K_{\cdot,i}\| = a\ \forall i \implies \frac{N^2}{M} a^4 \le \sum_j \|K_{j,\cdot}\|^4 \le N^2 a^4",
     cite=_CITE,
     kind="inequality",
     statement=("Lemma 3.4: if ||K_.,i|| = a for every column, (N^2/M) a^4 <= sum_j ||K_j,.||^4 <= N^2 a^4 "
@@ -257,6 +261,7 @@ def _ratio_like(value: int, like: Any) -> Any:
 
 @claim(
     id="garrido2023.lemma3.4.remark-lower",
+    statement_latex=r"\operatorname{rank} K \ge 2 \implies \sum_j \|K_{j,\cdot}\|^4 > \frac{N^2}{M} a^4",
     cite=_CITE,
     kind="inequality",
     statement=("Remark to Lemma 3.4: the lower bound (N^2/M) a^4 corresponds to collapsed embeddings and is not "
@@ -275,6 +280,7 @@ def lemma3_4_remark_lower(K, a, *, p):
 
 @claim(
     id="garrido2023.lemma3.4.remark-upper",
+    statement_latex=r"\operatorname{rank} K \ge 2 \implies \sum_j \|K_{j,\cdot}\|^4 < N^2 a^4",
     cite=_CITE,
     kind="inequality",
     statement=("Remark to Lemma 3.4: the upper bound N^2 a^4 corresponds to collapsed embeddings and is not "
@@ -318,6 +324,7 @@ def _attainment_proof(p):
 
 @claim(
     id="garrido2023.lemma3.4.attainment",
+    statement_latex=r"\sum_j \|K_{j,\cdot}\|^4 - \frac{N^2}{M} a^4 = \frac{1}{M} \sum_{j<k} (r_j - r_k)^2, \qquad N^2 a^4 - \sum_j \|K_{j,\cdot}\|^4 = 2 \sum_{j<k} r_j r_k, \qquad r_j = \|K_{j,\cdot}\|^2",
     cite=_CITE,
     kind="identity",
     statement=("Corrected remark to Lemma 3.4, with r_j = ||K_j,.||^2 and a^2 the (common) squared column norm: "
@@ -348,6 +355,7 @@ def lemma3_4_attainment(K, a, *, p):
 
 @claim(
     id="garrido2023.prop3.1",
+    statement_latex=r"x, x^- \sim \mathrm{Unif}(S^{M-1}) \text{ independent}: \quad \mathbb{E}[x^\top x^-] = 0, \qquad \operatorname{Var}[x^\top x^-] = \frac{1}{M}",
     cite=_CITE,
     kind="statistical",
     statement=("Prop. 3.1: with infinitely many negatives SimCLR/DCL lead to embeddings (uniform on the unit sphere "

@@ -1,6 +1,6 @@
 """Graf et al. 2021, *Dissecting Supervised Contrastive Learning* (graf2021): every claim.
 
-THEORY.md sections 1-3, encoded as the source states them; the engine decides.
+docs/theory.md sections 1-3, encoded as the source states them; the engine decides.
 
 * Regular simplex (section 1): ``graf2021.simplex.inner-product``, ``graf2021.simplex.gram``,
   ``graf2021.simplex.existence``.
@@ -254,6 +254,7 @@ def _simplex_inputs(p, active):
 
 @claim(
     id="graf2021.simplex.inner-product",
+    statement_latex=r"\langle \zeta_y, \zeta_{y'} \rangle = -\frac{\rho^2}{K-1} \qquad \forall\, y \ne y'",
     cite=CITE,
     kind="identity",
     statement="If zeta_1..zeta_K form an origin-centred regular simplex inscribed in the sphere of "
@@ -267,7 +268,7 @@ def _simplex_inputs(p, active):
 def simplex_inner_product(zeta, *, p):
     r"""Largest deviation of an off-diagonal inner product from :math:`-\rho^2/(K-1)`, over rho^2.
 
-    graf2021, THEORY.md section 1: the regular simplex has
+    graf2021, docs/theory.md section 1: the regular simplex has
     :math:`\langle\zeta_y, \zeta_{y'}\rangle = -\rho^2/(K-1)` for :math:`y \ne y'`.
 
     Returns ``(max_{y != y'} |<zeta_y, zeta_y'> + rho^2/(K-1)| / rho^2, 0)``.
@@ -283,6 +284,7 @@ def simplex_inner_product(zeta, *, p):
 
 @claim(
     id="graf2021.simplex.gram",
+    statement_latex=r"Z Z^\top = \frac{\rho^2 K}{K-1}\Bigl(I_K - \frac{1}{K}\mathbf{1}\mathbf{1}^\top\Bigr), \qquad \operatorname{rank}(Z Z^\top) = K-1",
     cite=CITE,
     kind="identity",
     statement="The Gram matrix of a rho-inscribed regular simplex is rho^2 K/(K-1) (I - 11^T/K), "
@@ -295,7 +297,7 @@ def simplex_inner_product(zeta, *, p):
 def simplex_gram(zeta, *, p):
     r"""Relative Frobenius distance of the Gram matrix from :math:`\rho^2\frac{K}{K-1}(I - \frac1K 11^T)`.
 
-    graf2021, THEORY.md section 1. Returns ``(||G - G_rho||_F / rho^2, 0)``; the target is
+    graf2021, docs/theory.md section 1. Returns ``(||G - G_rho||_F / rho^2, 0)``; the target is
     built from integers (``K I - 11^T``) so that it is exact in every number system.
     """
     K = p.K
@@ -322,6 +324,7 @@ def _existence_witness(p):
 
 @claim(
     id="graf2021.simplex.existence",
+    statement_latex=r"\min_{Z \in \mathbb{R}^{K\times h}} \frac{\|Z Z^\top - G_\rho\|_F^2}{\|G_\rho\|_F^2} = \frac{\max(0, K-1-h)}{K-1}, \qquad G_\rho = \frac{\rho^2 K}{K-1}\Bigl(I_K - \frac{1}{K}\mathbf{1}\mathbf{1}^\top\Bigr)",
     cite=CITE,
     kind="optimum",
     statement="A regular simplex of K points exists in R^h iff h >= K-1: the Gram matrix of K points "
@@ -341,7 +344,7 @@ def simplex_existence(Z, *, p):
     r"""Squared relative Gram distance :math:`\|ZZ^T - G_\rho\|_F^2 / \|G_\rho\|_F^2` of K points in R^h.
 
     :math:`G_\rho = \rho^2\frac{K}{K-1}(I - \frac1K 11^T)`, :math:`\|G_\rho\|_F^2 = (K-1)\rho^4 K^2/(K-1)^2`
-    (graf2021, THEORY.md section 1). Squared, so that the objective is smooth at 0.
+    (graf2021, docs/theory.md section 1). Squared, so that the objective is smooth at 0.
     """
     K = p.K
     rho2 = xp.scalar(p.rho, Z) ** 2
@@ -394,6 +397,7 @@ def _class_vectors(W, y, K: int):
 
 @claim(
     id="graf2021.ce.bound",
+    statement_latex=r"\|z_n\| \le \rho,\ Y \text{ balanced} \implies \mathcal{L}_{\mathrm{CE}}(Z, W; Y) \ge \log\Bigl(1 + (K-1)\exp\Bigl(-\frac{\rho\sqrt{K}}{K-1}\|W\|_F\Bigr)\Bigr)",
     cite=CITE,
     kind="inequality",
     statement="If ||z_n|| <= rho for all n and Y is balanced, then "
@@ -415,6 +419,7 @@ def ce_bound(Z, W, y, *, p):
 
 @claim(
     id="graf2021.ce.step1-jensen",
+    statement_latex=r"\mathcal{L}_{\mathrm{CE}}(Z, W; Y) \ge \log\bigl(1 + (K-1)e^{s}\bigr), \qquad s = \frac{1}{N(K-1)} \sum_n \sum_{k \ne y_n} \langle z_n, w_k - w_{y_n} \rangle",
     cite=CITE,
     kind="inequality",
     statement="Step 1 (Jensen on the convex t -> log(1 + sum_k e^{t_k}), over samples and over the "
@@ -443,6 +448,7 @@ def _sum_identity_proof(p):
 
 @claim(
     id="graf2021.ce.step2-sum-identity",
+    statement_latex=r"\sum_{k \ne y} (w_k - w_y) = \bar{w} - K w_y, \qquad \bar{w} = \sum_k w_k",
     cite=CITE,
     kind="identity",
     statement="Step 2: sum_{k != y}(w_k - w_y) = wbar - K w_y with wbar = sum_k w_k; checked as "
@@ -465,6 +471,7 @@ def ce_step2_sum_identity(Z, W, y, *, p):
 
 @claim(
     id="graf2021.ce.step3-cauchy-schwarz",
+    statement_latex=r"\sum_n \langle z_n, \bar{w} - K w_{y_n} \rangle \ge -\rho \sum_n \|\bar{w} - K w_{y_n}\| \qquad (\|z_n\| \le \rho)",
     cite=CITE,
     kind="inequality",
     statement="Step 3 (Cauchy-Schwarz with ||z_n|| <= rho): "
@@ -483,6 +490,7 @@ def ce_step3_cauchy_schwarz(Z, W, y, *, p):
 
 @claim(
     id="graf2021.ce.step4-balance",
+    statement_latex=r"\sum_n \|\bar{w} - K w_{y_n}\| = \frac{N}{K} \sum_y \|\bar{w} - K w_y\| \le N \sqrt{K}\, \|W\|_F \qquad (Y \text{ balanced})",
     cite=CITE,
     kind="inequality",
     statement="Step 4 (balance, then Cauchy-Schwarz over the K classes and "
@@ -504,6 +512,7 @@ def ce_step4_balance(W, y, *, p):
 
 @claim(
     id="graf2021.ce.step5-combine",
+    statement_latex=r"s \ge -\frac{\rho\sqrt{K}}{K-1}\|W\|_F \implies \log\bigl(1 + (K-1)e^{s}\bigr) \ge \log\Bigl(1 + (K-1)\exp\Bigl(-\frac{\rho\sqrt{K}}{K-1}\|W\|_F\Bigr)\Bigr)",
     cite=CITE,
     kind="inequality",
     statement="Step 5 (combine steps 2-4 with the monotonicity of s -> log(1 + (K-1) e^s)): for "
@@ -586,6 +595,7 @@ def _equality_requires(p, active):
 
 @claim(
     id="graf2021.ce.equality",
+    statement_latex=r"\mathcal{L}_{\mathrm{CE}}(Z, W; Y) = \log\Bigl(1 + (K-1)\exp\Bigl(-\frac{\rho\sqrt{K}}{K-1}\|W\|_F\Bigr)\Bigr) \iff z_n = \zeta_{y_n},\ \zeta \text{ a regular simplex},\ w_y \propto \zeta_y",
     cite=CITE,
     kind="characterization",
     statement="Equality in graf2021.ce.bound holds iff (i) the classes collapse, z_n = zeta_{y_n}; "
@@ -663,6 +673,13 @@ _L2_STATEMENTS = {
                    "r_W the solution of 2 lambda r_W (exp(K/(K-1) rho r_W) + K - 1) - rho = 0",
 }
 
+#: The same readings as LaTeX (rendered as MathML in the HTML report, verbatim in LaTeX).
+_L2_LATEX = {
+    "row": r"\min\, \mathcal{L}_{\mathrm{CE}}(Z, W; Y) + \lambda\|W\|_F^2 \text{ at } \|w_y\| = r_W, \qquad 2\lambda r_W\Bigl(e^{\frac{K}{K-1}\rho r_W} + K - 1\Bigr) - \rho = 0",
+    "frobenius": r"\min\, \mathcal{L}_{\mathrm{CE}}(Z, W; Y) + \lambda\|W\|_F^2 \text{ at } \|W\|_F = r_W, \qquad 2\lambda r_W\Bigl(e^{\frac{K}{K-1}\rho r_W} + K - 1\Bigr) - \rho = 0",
+    "half-lambda": r"\min\, \mathcal{L}_{\mathrm{CE}}(Z, W; Y) + \tfrac{\lambda}{2}\|W\|_F^2 \text{ at } \|w_y\| = r_W, \qquad 2\lambda r_W\Bigl(e^{\frac{K}{K-1}\rho r_W} + K - 1\Bigr) - \rho = 0",
+}
+
 
 def _l2_reading(reading: str):
     """Register the slide's L2 corollary in one reading (see :data:`L2_READINGS`)."""
@@ -678,6 +695,7 @@ def _l2_reading(reading: str):
         cite=CITE,
         kind="characterization",
         statement=_L2_STATEMENTS[reading],
+        statement_latex=_L2_LATEX[reading],
         params=_L2_PARAMS,
         search=_search(4, 500),
         assumptions=(BALANCED, BALL, DIM),
@@ -718,6 +736,7 @@ def _l2_equation_proof(p):
 
 @claim(
     id="graf2021.ce.l2-equation",
+    statement_latex=r"2\lambda s\Bigl(e^{\frac{K}{K-1}\rho s} + K - 1\Bigr) - \rho = \frac{g'(r)\,(e^{a r} + K - 1)}{\sqrt{K}}, \qquad g(r) = \log\bigl(1 + (K-1)e^{-a r}\bigr) + \lambda r^2,\ a = \frac{\rho\sqrt{K}}{K-1},\ s = \frac{r}{\sqrt{K}}",
     cite=CITE,
     kind="identity",
     statement="With a = rho sqrt(K)/(K-1), g(r) = log(1 + (K-1) e^{-a r}) + lambda r^2 (the bound plus the "
@@ -750,6 +769,7 @@ def _corrected_row_norm(p) -> float:
 
 @claim(
     id="graf2021.ce.l2-corrected",
+    statement_latex=r"\min\, \mathcal{L}_{\mathrm{CE}}(Z, W; Y) + \lambda\|W\|_F^2 = g(r^\star) \text{ at } \|W\|_F = r^\star, \qquad g'(r^\star) = 2\lambda r^\star - \frac{a(K-1)}{e^{a r^\star} + K - 1} = 0",
     cite=CITE,
     kind="characterization",
     statement="L_CE(Z, W; Y) + lambda ||W||_F^2 (balanced Y, ||z_n|| <= rho, h >= K-1) is minimal iff "
@@ -850,7 +870,7 @@ def _scale_like(scale: Fraction, like: Any):
 
 
 def _sc_sum(Z, y: np.ndarray, plan: dict):
-    r"""Sum of l(Z; B) over the plan's batches (weighted, scaled): the L_SC of THEORY.md section 3.
+    r"""Sum of l(Z; B) over the plan's batches (weighted, scaled): the L_SC of docs/theory.md section 3.
 
     .. math:: l(Z; B) = \sum_{i \in B, |B_{y_i}| \ge 2} \frac{-1}{|B_{y_i}|-1}\sum_{j \in B_{y_i}\setminus\{i\}}
               \log\frac{e^{\langle z_i, z_j\rangle}}{\sum_{k \in B\setminus\{i\}} e^{\langle z_i, z_k\rangle}}
@@ -877,7 +897,7 @@ def _simplex_value(y: np.ndarray, plan: dict, K: int, rho: float, like: Any):
     r"""L over the plan's batches at the collapsed regular simplex, from the per-anchor formula.
 
     At the simplex an anchor whose batch holds l samples of its class contributes
-    :math:`\log(l - 1 + (b-l)e^{-\rho^2 K/(K-1)})` (THEORY.md section 3), for any labels.
+    :math:`\log(l - 1 + (b-l)e^{-\rho^2 K/(K-1)})` (docs/theory.md section 3), for any labels.
     """
     idx = plan["idx"]
     b = idx.shape[1]
@@ -955,11 +975,12 @@ _SC_PARAMS = (_N_SC, _K, _H, _RHO, _B, _BATCHES)
 
 @claim(
     id="graf2021.sc.minimum",
+    statement_latex=r"\min_{\|z_n\| = \rho} \mathcal{L}_{\mathrm{SC}}(Z; Y) = \sum_{l=2}^{b} l\, M_l \log\Bigl(l - 1 + (b - l)\exp\Bigl(-\frac{\rho^2 K}{K-1}\Bigr)\Bigr)",
     cite=CITE,
     kind="optimum",
     statement="For balanced Y (N/K samples per class) and ||z_n|| = rho, the minimum of L_SC over the batch set is "
               "sum_{l=2..b} l M_l log(l - 1 + (b-l) exp(-rho^2 K/(K-1))), attained at the collapsed "
-              "regular simplex (M_l per batch set as in THEORY.md section 3); checked by exact "
+              "regular simplex (M_l per batch set as in docs/theory.md section 3); checked by exact "
               "enumeration of the batches: L_SC at the simplex equals it and no configuration goes below",
     params=_SC_PARAMS,
     search=_search(2, 300),
@@ -980,6 +1001,7 @@ def sc_minimum_claim(Z, y, batch_stride, *, p):
 
 @claim(
     id="graf2021.sc.simplex",
+    statement_latex=r"\mathcal{L}_{\mathrm{SC}}(Z; Y) \text{ minimal on } \|z_n\| = \rho \iff z_n = \zeta_{y_n},\ \zeta \text{ a } \rho\text{-inscribed regular simplex}",
     cite=CITE,
     kind="characterization",
     statement="If ||z_n|| = rho for all n and Y is balanced, L_SC(Z; Y) (summed over the whole batch set) "
@@ -1032,6 +1054,7 @@ def _batch_from_draw(draw: np.ndarray, p) -> np.ndarray:
 
 @claim(
     id="graf2021.sc.minimum-sampled",
+    statement_latex=r"\mathbb{E}_{B}\,\ell(Z; B) = K\, \mathbb{E}\Bigl[l \log\Bigl(l - 1 + (b - l)\exp\Bigl(-\frac{\rho^2 K}{K-1}\Bigr)\Bigr)\Bigr] \quad \text{at } z_n = \zeta_{y_n}",
     cite=CITE,
     kind="statistical",
     statement="At the collapsed regular simplex (balanced Y), the mean of l(Z; B) over a uniformly random "
@@ -1261,6 +1284,7 @@ def _certified_evidence(p) -> dict:
 
 @claim(
     id="graf2021.sc.certified",
+    statement_latex=r"\frac{1}{|\mathcal{B}|}\sum_{l=2}^{b} l\, M_l \log\Bigl(l - 1 + (b - l) e^{-\rho^2 K/(K-1)}\Bigr) \le \min\{\mathcal{L}(G) : G \succeq 0,\ \operatorname{diag} G = \rho^2\mathbf{1}\}",
     cite=CITE,
     kind="inequality",
     relation="<=",
@@ -1369,6 +1393,7 @@ def _imbalance_evidence(p) -> dict:
 
 @claim(
     id="graf2021.sc.certified-imbalance",
+    statement_latex=r"\min\{\mathcal{L}(G) : G \succeq 0,\ \operatorname{diag} G = \rho^2\mathbf{1}\} < \mathcal{L}_{\mathrm{SC}}(Z_{\mathrm{simplex}}) \quad \text{(STEP imbalance, } R > 1)",
     cite=CITE,
     kind="inequality",
     relation="<",

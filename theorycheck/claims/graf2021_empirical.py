@@ -1,4 +1,4 @@
-"""Empirical claims of graf2021 (THEORY.md section 7): trained encoders and random labels.
+"""Empirical claims of graf2021 (docs/theory.md section 7): trained encoders and random labels.
 
 Two claims of kind ``empirical``; each declares its parameters and a ``run(p, budget,
 seed)`` that trains with :mod:`theorycheck.empirical` and decides from what the run
@@ -87,6 +87,7 @@ def _run_simplex(p, budget, seed):
 
 empirical_simplex = claim(
     id="graf2021.empirical.simplex",
+    statement_latex=r"\Bigl|\cos(\mu_k, \mu_l) + \frac{1}{K-1}\Bigr| \le \mathrm{tol} \qquad \forall\, k \ne l \quad \text{(class means after training)}",
     cite=("graf2021",),
     kind="empirical",
     statement=("An encoder trained with SC (or CE-fix, or CE) on balanced data, with features on the sphere "
@@ -145,6 +146,7 @@ def _run_random_labels(p, budget, seed):
 
 empirical_random_labels = claim(
     id="graf2021.empirical.random-labels",
+    statement_latex=r"T_{\mathrm{CE}}(p) \approx \alpha + \beta p, \qquad T_{\mathrm{SC}}(p) \text{ superlinear in } p \quad (T = \text{iterations until the training set is fitted})",
     cite=("graf2021",),
     kind="empirical",
     statement=("With a fraction p of training labels flipped to another class, the number of iterations "

@@ -1,4 +1,4 @@
-"""Claims of huang2023 (THEORY.md section 5): generalization of contrastive SSL.
+"""Claims of huang2023 (docs/theory.md section 5): generalization of contrastive SSL.
 
 W. Huang, M. Yi, X. Zhao, Z. Jiang. *Towards the Generalization of Contrastive
 Self-Supervised Learning.* ICLR 2023. Each claim is encoded as the source states it; the
@@ -111,6 +111,7 @@ def _cross_correlation(views: Any, N: int) -> Any:
 
 @claim(
     id="huang2023.barlow-decomposition",
+    statement_latex=r"\mathcal{L}_{\mathrm{CC}} = \sum_i (1 - F_{ii})^2 + \lambda\sum_{i \ne j} F_{ij}^2 = (1 - \lambda) L_1 + \lambda L_2, \qquad L_1 = \sum_i (1 - F_{ii})^2,\ L_2 = \|F - I_d\|_F^2",
     cite=_CITE,
     kind="identity",
     statement=("L_CC = sum_i (1 - F_ii)^2 + lambda sum_{i != j} F_ij^2 = (1 - lambda) L1 + lambda L2, "
@@ -145,6 +146,7 @@ def _alignment_parts(views, p):
 
 @claim(
     id="huang2023.barlow-alignment",
+    statement_latex=r"\mathcal{L}_{\mathrm{align}} = \mathbb{E}\|f(x_1) - f(x_2)\|^2 \le 2\sqrt{d\, L_1}, \qquad L_1 = \sum_i (1 - F_{ii})^2",
     cite=_CITE,
     kind="inequality",
     statement=("Lemma 2: with E f_i = 0 and E f_i^2 = 1 for every dimension, "
@@ -172,6 +174,7 @@ def barlow_alignment(views, *, p):
 
 @claim(
     id="huang2023.gram-identity",
+    statement_latex=r"\left\|\sum_k p_k \mu_k \mu_k^\top - I_d\right\|_F^2 = \|U^\top U - I_K\|_F^2 + d - K, \qquad U = [\sqrt{p_1}\mu_1, \dots, \sqrt{p_K}\mu_K]",
     cite=_CITE,
     kind="identity",
     statement=("||sum_k p_k mu_k mu_k^T - I_d||_F^2 = ||U^T U - I_K||_F^2 + d - K, "
@@ -195,6 +198,7 @@ def gram_identity(mu, probs, *, p):
 
 @claim(
     id="huang2023.infonce-decomposition",
+    statement_latex=r"-\mathbb{E}\log\frac{e^{f_1^\top f_2}}{e^{f_1^\top f_2} + e^{f_1^\top f^-}} = L_1 + L_2, \qquad L_1 = \tfrac{1}{2}\mathbb{E}\|f_1 - f_2\|^2 - 1,\ L_2 = \mathbb{E}\log\bigl(e^{f_1^\top f_2} + e^{f_1^\top f^-}\bigr)",
     cite=_CITE,
     kind="identity",
     statement=("with ||f|| = 1: -E log(e^{f1.f2} / (e^{f1.f2} + e^{f1.f-})) = L1 + L2, "
@@ -234,6 +238,7 @@ def _thm1_inputs(p, active):
 
 @claim(
     id="huang2023.thm1",
+    statement_latex=r"R_\varepsilon^2 \le \eta(\varepsilon)^2\, \mathcal{L}_{\mathrm{align}}(f), \qquad \eta(\varepsilon) = \inf_{0 < t < \frac{\varepsilon}{2\sqrt{n} L M}} \frac{4\max\{1, m^2 t^{2n}\}}{t^{2n}(\varepsilon - 2\sqrt{n} L M t)}",
     cite=_CITE,
     kind="inequality",
     statement=("Theorem 1: f L-Lipschitz => R_eps^2 <= eta(eps)^2 L_align(f), with (ICLR form, m discrete "
@@ -289,6 +294,7 @@ def _eta_table(p) -> dict:
 
 @claim(
     id="huang2023.thm1.eta-order",
+    statement_latex=r"\eta(\varepsilon) = O(\varepsilon^{-1}) \quad (\varepsilon \to 0)",
     cite=_CITE,
     kind="inequality",
     statement=("Theorem 1: eta(eps) = O(1/eps) as eps -> 0, for the ICLR formula of eta. Checked as: the "
@@ -308,6 +314,7 @@ def thm1_eta_order(L, M, *, p):
 
 @claim(
     id="huang2023.thm1.eta-order-corrected",
+    statement_latex=r"\eta(\varepsilon) = O\bigl(\varepsilon^{-(2n+1)}\bigr) \quad (\varepsilon \to 0)",
     cite=_CITE,
     kind="inequality",
     statement=("Corrected asymptotics of Theorem 1's eta (ICLR formula): eta(eps) = O(eps^-(2n+1)) as "
@@ -353,6 +360,7 @@ def _thm2_views(centers, y, offsets, aug, p):
 
 @claim(
     id="huang2023.thm2",
+    statement_latex=r"\mu_l^\top \mu_k < r^2\Bigl(1 - \rho_{\max} - \sqrt{2\rho_{\max}} - \frac{\Delta_\mu}{2}\Bigr)\ \forall l \ne k \implies \mathrm{Err}(G_f) \le (1 - \sigma) + R_\varepsilon",
     cite=_CITE,
     kind="inequality",
     statement=("Theorem 2: ||f|| = r, f L-Lipschitz, (sigma, delta)-augmentation; if mu_l^T mu_k < r^2 (1 - "
@@ -419,6 +427,7 @@ _THM34_PARAMS = (Param("d", 4, "embedding dimension", min=1),
 
 @claim(
     id="huang2023.thm3",
+    statement_latex=r"\mu_k^\top \mu_l \le \log\Bigl(\exp\Bigl(\frac{L_2 + \tau}{p_k p_l}\Bigr) - \exp(1 - \varepsilon)\Bigr) \qquad \forall\, k \ne l",
     cite=_CITE,
     kind="inequality",
     statement=("Theorem 3 (SimCLR), ||f|| = 1, tau = 0 (its most favourable form, exact under perfect alignment, "
@@ -467,6 +476,7 @@ def _thm4_trivial(config=None, views=None, y=None, p=None):
 
 @claim(
     id="huang2023.thm4",
+    statement_latex=r"\mu_k^\top \mu_l \le \sqrt{\frac{2}{p_k p_l}\Bigl(L_2 + \tau - \frac{d - K}{2}\Bigr)} \qquad \forall\, k \ne l",
     cite=_CITE,
     kind="inequality",
     statement=("Theorem 4 (Barlow Twins), tau = 0 (its most favourable form, exact under perfect alignment): "
@@ -505,6 +515,7 @@ def _sigma_inputs(p, active):
 
 @claim(
     id="huang2023.sigma-delta",
+    statement_latex=r"A \subseteq A' \implies d_{A'} \le d_A \implies \sigma_{A'}(\delta) \ge \sigma_A(\delta), \qquad \sigma(\delta) = \min_k \frac{|C_k^0|}{|C_k|}",
     cite=_CITE,
     kind="inequality",
     statement=("(sigma, delta)-augmentation of a finite data set: with d_A(x1, x2) = min distance between augmented "

@@ -1,6 +1,6 @@
 """Zhu et al. 2021, *A Geometric Analysis of Neural Collapse with Unconstrained Features* (zhu2021).
 
-THEORY.md section 4 (cross-entropy UFM with weight decay). Balanced labels, K classes of
+docs/theory.md section 4 (cross-entropy UFM with weight decay). Balanced labels, K classes of
 n samples (N = nK), classifier ``W`` (K x d), features ``H`` as rows (N x d), bias ``b``:
 
 .. math::
@@ -130,6 +130,7 @@ def _norm_distance(W, H, b, *, p) -> float:
 
 @claim(
     id="zhu2021.ufm.etf",
+    statement_latex=r"(W^\star, H^\star, b^\star) \text{ global} \implies W W^\top \propto I_K - \tfrac{1}{K}\mathbf{1}\mathbf{1}^\top,\ \ h_i = \sqrt{\frac{\lambda_W}{\lambda_H n}}\, w_{y_i} \quad (d \ge K-1)",
     cite=CITE,
     kind="characterization",
     statement=("Regularised CE unconstrained-features model (balanced, lambda_W, lambda_H > 0): for d >= K-1 "
@@ -154,6 +155,7 @@ def ce_ufm_etf(W, H, b, *, p):
 
 @claim(
     id="zhu2021.ufm.norms",
+    statement_latex=r"f^\star = -\log\bigl(1 - (K-1)s\bigr) + (K-1)s\log\Bigl(\frac{1}{s} - (K-1)\Bigr), \qquad s = \sqrt{n\lambda_W\lambda_H}",
     cite=CITE,
     kind="characterization",
     statement=("Regularised CE unconstrained-features model, d >= K-1: the global minimum is "
@@ -179,6 +181,7 @@ def ce_ufm_norms(W, H, b, *, p):
 
 @claim(
     id="zhu2021.ufm.benign",
+    statement_latex=r"\text{every local minimiser of } f(W, H, b) \text{ attains } f^\star \quad (d > K)",
     cite=CITE,
     kind="landscape",
     statement=("Regularised CE unconstrained-features model: for d > K the objective has no spurious local "

@@ -1,4 +1,4 @@
-"""How close do trained encoders get to the theory? (graf2021, THEORY.md section 7)
+"""How close do trained encoders get to the theory? (graf2021, docs/theory.md section 7)
 
 Train encoders with cross-entropy (CE), cross-entropy with a fixed regular-simplex
 classifier (CE-fix) or the supervised contrastive loss (SC), and measure, over training,

@@ -21,7 +21,7 @@ cross-entropy sum and the number of correct argmax predictions. From these:
   "collapsed onto a regular simplex" (same formula as
   :func:`theorycheck.geometry.distance_to_collapsed_simplex`, from the statistics);
 * sample-to-class-mean similarity: mean over n of cos(z_n, mu_{y_n}) = sum_k <u_k, mu_k>/||mu_k|| / N;
-* NC1-NC3 of papyan2020 (THEORY.md section 4), with the global mean mu_G the mean of the
+* NC1-NC3 of papyan2020 (docs/theory.md section 4), with the global mean mu_G the mean of the
   class means (``global_mean="class-means"``, the default of :mod:`theorycheck.geometry`;
   ``"samples"`` for the mean of all samples; they differ under imbalance):
   Sigma_W = S/N, Sigma_B = M^T M / K with M the centred means,

@@ -7,7 +7,7 @@ return z (shape ``(B, h)``); the linear map lives in the objective
 
 For the supervised contrastive loss the representations are projected to the sphere
 of radius rho (:class:`SphereProjection`); a temperature tau on unit vectors is the
-same as rho = 1/sqrt(tau) (THEORY.md section 3).
+same as rho = 1/sqrt(tau) (docs/theory.md section 3).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 graf2021 report that the number of iterations needed to fit a training set (reach 100%
 train accuracy) grows roughly **linearly** with the fraction p of randomly relabelled
-samples for CE, and **superlinearly** for SC (THEORY.md section 7). This module measures it:
+samples for CE, and **superlinearly** for SC (docs/theory.md section 7). This module measures it:
 
 1. :func:`flip_labels` -- relabel exactly round(p N) samples, chosen uniformly without
    replacement, each to a class drawn uniformly from the K - 1 *other* classes (a flipped

@@ -10,7 +10,7 @@ One function, :func:`train`, takes a :class:`TrainConfig` and returns a
    afterwards).
 2. Load the data (:func:`theorycheck.empirical.data.load_dataset`) and keep it as one
    tensor on the device; batches are drawn by :class:`BatchSampler` -- i.i.d. with
-   replacement (the ``ordered`` batch set of THEORY.md section 3) or as consecutive
+   replacement (the ``ordered`` batch set of docs/theory.md section 3) or as consecutive
    chunks of a fresh permutation each epoch (uniformly random ``subset`` batches; the
    last incomplete chunk of an epoch is dropped so every batch has b samples).
 3. Build the encoder (projecting to the sphere of radius rho when the objective needs
@@ -358,7 +358,7 @@ class BatchSampler:
 
     @property
     def batch_set(self) -> str:
-        """The batch set of THEORY.md section 3 this sampler draws uniformly from."""
+        """The batch set of docs/theory.md section 3 this sampler draws uniformly from."""
         return "ordered" if self.replacement else "subset"
 
     @property

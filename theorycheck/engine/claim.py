@@ -312,6 +312,9 @@ class Claim:
     sweep : Sweep or None
         The claim judged again at several values of one parameter, run by the engine
         within the user's budget (:mod:`theorycheck.engine.sweep`); never the verdict.
+    statement_latex : str or None
+        The statement's formula as LaTeX (math mode, no ``$``), for reports: HTML renders
+        it as MathML, the LaTeX report typesets it. Optional; never judged.
     search : dict
         Engine settings of the optimisation kinds (``starts``, ``steps``, ``draws``: ints
         >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
@@ -349,6 +352,7 @@ class Claim:
     sweep: Sweep | None = None
     search: Mapping = dataclasses.field(default_factory=dict)
     examples: tuple = ()
+    statement_latex: str | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -361,6 +365,10 @@ class Claim:
         spec = _kinds.get(self.kind, f"claim {self.id!r}")
         if not isinstance(self.statement, str) or not self.statement.strip():
             raise fail("statement", f"claim {self.id!r}", "a non-empty string", self.statement)
+        if self.statement_latex is not None and (not isinstance(self.statement_latex, str)
+                                                 or not self.statement_latex.strip()):
+            raise fail("statement_latex", f"claim {self.id!r}", "None or a non-empty LaTeX string",
+                       self.statement_latex)
         params = tuple(self.params)
         for q in params:
             if not isinstance(q, Param):
@@ -554,6 +562,7 @@ def claim(
     search: Mapping | None = None,
     examples: tuple = (),
     register: bool = True,
+    statement_latex: str | None = None,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
 
@@ -579,6 +588,7 @@ def claim(
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
             extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
             examples=tuple(examples) + pending_examples(fn),
+            statement_latex=statement_latex,
         )
         if register:
             registry.register(made)

@@ -363,6 +363,7 @@ class RunEntry:
     target: str | None = None
     family: str | None = None
     origin: str = ""
+    statement_latex: str | None = None  # recorded only when the claim has one (an optional field)
 
     def to_dict(self) -> dict:
         doc = self.result.to_dict() if hasattr(self.result, "to_dict") else dict(self.result)
@@ -376,6 +377,8 @@ class RunEntry:
             "origin": self.origin,
             "family": self.family,
         })
+        if self.statement_latex:
+            doc["statement_latex"] = self.statement_latex
         return doc
 
 
@@ -442,7 +445,7 @@ class RunResults:
             RunEntry(result=dict(c), kind=c.get("kind", ""), statement=c.get("statement", ""),
                      cite=list(c.get("cite", [])), summary_keys=list(c.get("summary_keys", [])),
                      reproduce=c.get("reproduce", ""), target=c.get("target"), family=c.get("family"),
-                     origin=c.get("origin", ""))
+                     origin=c.get("origin", ""), statement_latex=c.get("statement_latex"))
             for c in doc["claims"]
         ]
         return cls(entries=entries, seed=doc["seed"], command=doc["command"],
@@ -549,6 +552,7 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
                 result=result,
                 kind=str(getattr(cl, "kind", "")),
                 statement=str(getattr(cl, "statement", "")),
+                statement_latex=getattr(cl, "statement_latex", None),
                 cite=[ref.key for ref in refs],
                 summary_keys=list(getattr(cl, "summary_keys", None) or ()),
                 reproduce=check.reproduce,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import numbers
+import re
 from typing import Any, Iterable, Mapping
 
 from ..engine.snippet import counterexample_python as snippet_python
@@ -34,6 +35,10 @@ __all__ = [
     "format_number",
     "counterexample_python",
     "write_markdown",
+    "params_text",
+    "md_text",
+    "parsed_number",
+    "number_text",
 ]
 
 _VERDICT_MARK = {"HOLDS": "HOLDS", "REFUTED": "**REFUTED**", "VACUOUS": "VACUOUS",
@@ -68,6 +73,35 @@ def format_number(value: Any, digits: int = 6) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def parsed_number(value: Any) -> float | None:
+    """A number of the document as the schema types it (a JSON number, or "inf", "-inf", "nan"),
+    parsed to a float; None for anything else (text where a number belongs is never shown)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str) and value.strip().lower() in ("inf", "-inf", "nan"):
+        return float(value.strip().lower())
+    return None
+
+
+def number_text(value: Any, digits: int = 12) -> str:
+    """:func:`format_number` of :func:`parsed_number` (``"?"`` when the value is not a number)."""
+    parsed = parsed_number(value)
+    if parsed is None:
+        return "?"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    return format_number(parsed, digits)
+
+
+def params_text(params: Any, digits: int = 6) -> str:
+    """``"K=10, h=9, rho=1"``: parameters as one line ('' for none or a non-mapping)."""
+    if not isinstance(params, Mapping):
+        return ""
+    return ", ".join(f"{k}={format_number(v, digits)}" for k, v in params.items())
+
+
 def summary_numbers(claim: Mapping[str, Any], limit: int = 4) -> list[tuple[str, Any]]:
     """The evidence entries a table shows for ``claim``: its ``summary_keys`` (in order), or
     else its first few scalar numeric entries."""
@@ -79,7 +113,7 @@ def summary_numbers(claim: Mapping[str, Any], limit: int = 4) -> list[tuple[str,
     out = [(k, evidence[k]) for k in keys]
     cx = claim.get("counterexample")
     if isinstance(cx, Mapping) and "margin" in cx and not any(k == "margin" for k, _ in out):
-        out.append(("margin", cx["margin"]))
+        out.append(("margin", parsed_number(cx["margin"])))
     shrunk = counterexample_sizes(claim)
     if shrunk:
         out.append(("counterexample_sizes", shrunk))
@@ -138,8 +172,26 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+# '<' starts raw HTML in Markdown only before a letter, '/', '!' or '?': escaping just
+# those keeps formulas such as "a <= b" readable in the .md file while no tag survives
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_text(text: Any) -> str:
+    """Text from a results document made inert for Markdown: no raw HTML, one line."""
+    return _HTML_START.sub("&lt;", " ".join(str(text).split()))
+
+
+def _code(text: Any) -> str:
+    """A code span of ``text`` (literal in Markdown), or escaped text where a span cannot hold it."""
+    text = " ".join(str(text).split())
+    if "`" in text or _HTML_START.search(text):  # a tag in a code span is literal, but not to every renderer
+        return md_text(text)
+    return f"`{text}`"
+
+
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _HTML_START.sub("&lt;", str(text).replace("|", "\\|").replace("\n", " "))
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
@@ -157,7 +209,9 @@ def _code_language(text: str) -> str:
 
 
 def _fence(text: str, lang: str = "") -> list[str]:
-    fence = "````" if "```" in text else "```"
+    # longer than any run of backticks inside: the block cannot be closed from within
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
     return [fence + lang, text.rstrip("\n"), fence]
 
 
@@ -182,18 +236,20 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
     doc = doc or {}
     h = "#" * level
     verdict = str(claim.get("verdict", "")).upper()
-    lines = [f"{h} {claim.get('id', '')}: {verdict}", ""]
+    lines = [f"{h} {md_text(claim.get('id', ''))}: {md_text(verdict)}", ""]
     if claim.get("statement"):
-        lines += [f"**Statement.** {claim['statement']}", ""]
-    cited = [str(_reference(doc, key).get("short") or key) for key in claim.get("cite") or []]
+        lines += [f"**Statement.** {md_text(claim['statement'])}", ""]
+    if isinstance(claim.get("statement_latex"), str) and claim["statement_latex"].strip():
+        lines += ["$$", md_text(claim["statement_latex"]).replace("$", "\\$"), "$$", ""]
+    cited = [md_text(_reference(doc, key).get("short") or key) for key in claim.get("cite") or []]
     if cited:
         lines += [f"**Source.** {'; '.join(cited)} (full references below).", ""]
     meta = []
     if claim.get("kind"):
-        meta.append(f"kind `{claim['kind']}`")
+        meta.append(f"kind {_code(claim['kind'])}")
     params = claim.get("params") or {}
-    if params:
-        meta.append("parameters " + ", ".join(f"`{k}={format_number(v, 10)}`" for k, v in params.items()))
+    if isinstance(params, Mapping) and params:
+        meta.append("parameters " + ", ".join(_code(f"{k}={format_number(v, 10)}") for k, v in params.items()))
     seconds = claim.get("seconds")
     if isinstance(seconds, numbers.Real):
         meta.append(f"judged in {float(seconds):.2f} s")
@@ -201,7 +257,11 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
         meta.append("proved exactly (symbolic)")
     if meta:
         lines += [_sentence("; ".join(meta)), ""]
-    lines += [f"**Verdict: {verdict}.**", ""]
+    from .labels import inconclusive_reason, strength
+
+    why = inconclusive_reason(claim, 200)
+    lines += [f"**Verdict: {md_text(verdict)}**; strength: {md_text(strength(claim))}"
+              + (f"; why: {md_text(why)}" if why else "") + ".", ""]
 
     evidence = claim.get("evidence") or {}
     if evidence:
@@ -217,13 +277,13 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
         rows = []
         for abl in ablations:
             acx = abl.get("counterexample")
-            margin = format_number(acx.get("margin")) if isinstance(acx, Mapping) else ""
-            rows.append((f"`{abl.get('dropped', '')}`", str(abl.get("verdict", "")).upper(), margin))
+            margin = number_text(acx.get("margin"), 6) if isinstance(acx, Mapping) else ""
+            rows.append((_code(abl.get('dropped', '')), str(abl.get("verdict", "")).upper(), margin))
         lines += _table(["dropped assumption", "verdict", "counterexample margin"], rows) + [""]
         for abl in ablations:
             acx = abl.get("counterexample")
             if isinstance(acx, Mapping):
-                lines += _counterexample_block(claim, acx, title=f"*Without `{abl.get('dropped', '')}`*",
+                lines += _counterexample_block(claim, acx, title=f"*Without {_code(abl.get('dropped', ''))}*",
                                                dropped=str(abl.get("dropped", "")))
 
     if claim.get("reproduce"):
@@ -234,7 +294,7 @@ def render_claim(claim: Mapping[str, Any], doc: Mapping[str, Any] | None = None,
 
     for key in claim.get("cite") or []:
         ref = _reference(doc, key)
-        lines += [f"**Reference** `{key}`: {ref.get('text', key)}", ""]
+        lines += [f"**Reference** {_code(key)}: {md_text(ref.get('text', key))}", ""]
         if ref.get("bibtex"):
             lines += _fence(str(ref["bibtex"]), "bibtex") + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -245,13 +305,21 @@ def _counterexample_block(claim: Mapping[str, Any], cx: Mapping[str, Any], *, ti
     facts = []
     for key in ("lhs", "rhs", "margin"):
         if key in cx:
-            facts.append(f"{key} = {format_number(cx[key], 12)}")
-    if cx.get("precision_digits") is not None:
-        facts.append(f"confirmed with {cx['precision_digits']} significant digits")
-    lines = [f"{title}: " + "; ".join(facts) + ".", ""]
+            facts.append(f"{key} = {number_text(cx[key])}")
+    digits = cx.get("precision_digits")
+    if isinstance(digits, int) and not isinstance(digits, bool):
+        facts.append(f"confirmed with {digits} significant digits")
+    lines = [f"{title}: " + md_text("; ".join(facts)) + ".", ""]
+    shrunk = counterexample_sizes(claim) if cx is claim.get("counterexample") else None
+    if shrunk:
+        params = claim.get("params") or {}
+        lines += [md_text(f"Found at the shrunk sizes {params_text(cx.get('params'))} (the claim was judged at "
+                          f"{params_text({k: params[k] for k in shrunk})}); both sides are evaluated at the "
+                          "shrunk sizes, the evidence at the stated ones."), ""]
     if cx.get("note"):
-        lines += [str(cx["note"]), ""]
-    code = cx.get("python") or counterexample_python(claim, cx, dropped=dropped)
+        lines += [md_text(cx["note"]), ""]
+    # rebuilt from the parsed values: a document's own code text is never pasted
+    code = counterexample_python(claim, cx, dropped=dropped)
     lines += _fence(code, "python") + [""]
     return lines
 
@@ -291,7 +359,7 @@ def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report"
     if claims:
         lines += [verdict_counts(doc) + ".", ""]
         lines += _table(["claim", "verdict", "key numbers", "time"],
-                        [(f"`{cid}`", _VERDICT_MARK.get(v, v), nums, t)
+                        [(_code(cid), _VERDICT_MARK.get(v, md_text(v)), nums, t)
                          for cid, v, nums, t in summary_rows(doc)]) + [""]
     else:
         lines += ["No claims were judged.", ""]
@@ -302,7 +370,7 @@ def render_markdown(doc: Mapping[str, Any], *, title: str = "theorycheck report"
     versions = doc.get("versions") or {}
     lines += ["## Environment", ""]
     if doc.get("platform"):
-        lines += [f"Platform: `{doc['platform']}`.", ""]
+        lines += [f"Platform: {_code(doc['platform'])}.", ""]
     if versions:
         lines += _table(["package", "version"], [(k, str(v)) for k, v in versions.items()]) + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
