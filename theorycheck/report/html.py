@@ -81,18 +81,18 @@ font-size:.8rem;letter-spacing:.04em;white-space:nowrap}
 figure{margin:.5rem 0;border:1px solid #ccc;padding:.4rem;display:inline-block;vertical-align:top;
 max-width:100%;width:31rem}
 figure img{width:100%;height:auto;display:block}
-figcaption{font-size:.8rem;color:#333}
+figcaption{font-size:.72rem;line-height:1.25;color:#333}
 .meta{color:#333;font-size:.88rem;margin:.2rem 0}
 .math{overflow-x:auto;max-width:100%;margin:.4rem 0;font-size:1.05rem}
 math[display=block]{display:block;overflow-x:auto;max-width:100%}
 .statement{font-size:.9rem;color:#222}
 details{margin:.3rem 0}
 summary{cursor:pointer;font-family:Arial,sans-serif;font-size:.88rem}
-section.claim{border-top:1px solid #bbb;margin-top:.6rem;display:flow-root}
+section.claim{border-top:1px solid #bbb;margin-top:.4rem;display:flow-root}
 section.claim p{margin:.25rem 0}
 section.claim>details{display:inline-block;margin:.1rem 1.2rem .1rem 0}
 section.claim>details[open]{display:block}
-.figs{float:right;width:19rem;max-width:45%;margin:0 0 .3rem .8rem}
+.figs{float:right;width:18rem;max-width:42%;margin:0 0 .3rem .8rem}
 #figures-all figure{width:20.5rem}
 table.summary td{line-height:1.25;padding:.1rem .4rem}
 section.claim>details.words{display:block;margin-right:0;max-width:100%}
