@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import itertools
 import json
@@ -163,11 +164,14 @@ def grid_points(axes: Sequence[tuple[str, list]]) -> list[dict]:
 # One point (runs on a worker)
 # --------------------------------------------------------------------------------------
 
-def _load_one(target: str):
-    from .claims import load_all, load_claims
+def _is_file_or_module(target: str) -> bool:
+    return "::" in target or target.endswith(".py") or ":" in target
 
-    load_all()
-    claims = load_claims(target)
+
+def _load_one(target: str):
+    from .claims import load_claims
+
+    claims = load_claims(target)  # a registered id loads the shipped claims; a file only itself
     if len(claims) != 1:
         raise fail("target", "theorycheck sweep", "one claim (FILE.py::NAME or a claim id)",
                    f"{target} ({len(claims)} claims)")
@@ -316,7 +320,7 @@ class SweepResult:
                 "started": self.started, "seconds": round(self.seconds, 3), "seed": self.seed,
                 "budget": dict(self.budget), "ablate": self.ablate, "interrupted": self.interrupted,
                 "axes": [{"name": n, "values": list(v)} for n, v in self.axes],
-                "counts": self.counts(), "versions": package_versions(), "points": list(self.points)}
+                "counts": self.counts(), "versions": package_versions(), "points": copy.deepcopy(self.points)}
 
     def write(self, out: str | os.PathLike, *, figure: bool = True) -> dict:
         """Write ``sweep.json``, ``sweep.md`` and (``figure``) ``phase.png`` / ``phase.svg`` into ``out``.
@@ -542,7 +546,9 @@ def sweep(target: Any, grid: Any, *, seed: int = 0, budget: Any = None, examples
                          ablate=ablate, command=_command(name, axes, seed, budget_d, ablate), started=started)
     logger.info("sweeping %s over %d point(s)", claim.id, len(points))
     try:
-        with Executor(workers, scheduler) as ex:
+        # a shipped claim: import every claim module on each worker up front (the tasks need them);
+        # a user's file: nothing to warm, each worker imports just that file
+        with Executor(workers, scheduler, warm=not _is_file_or_module(name)) as ex:
             ex.map(judge_point, tasks, keep)
     except KeyboardInterrupt:
         result.interrupted = True
