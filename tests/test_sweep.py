@@ -78,6 +78,13 @@ def _stable(result) -> list:
 
 # ------------------------------------------------------------------------------ the grid
 
+def test_the_package_root_stays_lazy_and_exports_sweep():
+    code = ("import sys, theorycheck; heavy = [m for m in ('numpy', 'torch', 'dask', 'distributed') "
+            "if m in sys.modules]; print(heavy, theorycheck.sweep.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "theorycheck.sweeps"]
+
+
 def test_parse_grid_ranges_lists_and_mappings():
     assert sweeps.parse_grid(["K=2:5", "tau=0.05,0.1,0.5", "b=2:8:3"]) == [
         ("K", [2, 3, 4, 5]), ("tau", [0.05, 0.1, 0.5]), ("b", [2, 5, 8])]

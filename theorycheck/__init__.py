@@ -22,6 +22,7 @@ _EXPORTS = {
     "MissingDependencyError": "._validation",
     "Assumption": ".engine", "Budget": ".engine", "Claim": ".engine", "Param": ".engine",
     "Verdict": ".engine", "claim": ".engine", "judge": ".engine",
+    "sweep": ".sweeps", "SweepResult": ".sweeps",
 }
 _SUBMODULES = ("strategies",)
 
@@ -37,6 +38,8 @@ __all__ = [
     "Verdict",
     "claim",
     "judge",
+    "sweep",
+    "SweepResult",
     "strategies",
 ]
 
