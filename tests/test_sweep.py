@@ -71,6 +71,19 @@ def cluster():
         cl.close()
 
 
+def _diff(x, y, path="") -> list:
+    """Where two JSON values differ (the assertion message of the equality tests)."""
+    if type(x) is not type(y):
+        return [f"{path}: {x!r:.80} != {y!r:.80}"]
+    if isinstance(x, dict):
+        return [d for k in sorted(set(x) | set(y)) for d in _diff(x.get(k), y.get(k), f"{path}.{k}")]
+    if isinstance(x, list):
+        if len(x) != len(y):
+            return [f"{path}: {len(x)} items != {len(y)}"]
+        return [d for i, (u, v) in enumerate(zip(x, y)) for d in _diff(u, v, f"{path}[{i}]")]
+    return [] if x == y else [f"{path}: {x!r:.80} != {y!r:.80}"]
+
+
 def _stable(result) -> list:
     """A sweep's points without the fields that depend on the clock."""
     return strip_timings({"points": result.to_dict()["points"]})["points"]
@@ -238,7 +251,7 @@ def test_phase_diagram_facets_a_third_axis(sequential):
 def test_local_cluster_sweep_equals_the_sequential_one(claim_file, sequential, cluster):
     par = sweeps.sweep(claim_file, {"h": [1, 2, 3], "c": [0.5, 1.0]}, examples=15, seed=3, figure=False,
                        scheduler=cluster.scheduler_address)
-    assert _stable(par) == _stable(sequential)
+    assert _stable(par) == _stable(sequential), _diff(_stable(par), _stable(sequential))[:8]
     assert strip_timings(par.to_dict())["points"] == strip_timings(sequential.to_dict())["points"]
 
 
@@ -274,7 +287,7 @@ def test_verify_all_with_workers_equals_sequential(monkeypatch, cluster):
     seq = fm.run_all({"K": 4}, budget=budget, seed=1, progress=False).to_dict()
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
         par = sweeps.run_all_parallel({"K": 4}, budget=budget, seed=1, workers=2, progress=False).to_dict()
-    assert strip_timings(par) == strip_timings(seq)
+    assert strip_timings(par) == strip_timings(seq), _diff(strip_timings(par), strip_timings(seq))[:8]
     assert [c["id"] for c in par["claims"]] == ["graf2021.simplex.gram", "graf2021.simplex.inner-product"]
     assert par["options"]["families"] == ["sweepfam"] and par["claims"][0]["params"]["K"] == 4
 
@@ -346,3 +359,18 @@ def test_workers_and_scheduler_exclude_each_other(claim_file, capsys):
     assert main(["sweep", claim_file, "--grid", "h=1", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "not allowed with" in capsys.readouterr().err
 
+
+
+def test_random_labels_grid_runs_through_the_same_seam(cluster):
+    from theorycheck.empirical.random_labels import run_random_labels
+
+    kwargs = dict(data="digits", fractions=(0.0, 1.0), losses=("ce",), seeds=(0, 1), check_every=5,
+                  max_iterations=100, max_samples=40, batch_size=20, threads=1, device="cpu")
+    seq = run_random_labels(**kwargs)
+    par = run_random_labels(scheduler=cluster.scheduler_address, **kwargs)
+
+    def drop(rows):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    assert drop(par.rows) == drop(seq.rows)
+    assert [(r["seed"], r["fraction"]) for r in par.rows] == [(0, 0.0), (0, 1.0), (1, 0.0), (1, 1.0)]

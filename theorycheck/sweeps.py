@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as _dt
 import itertools
@@ -193,6 +194,35 @@ def _reproduce(task: Mapping[str, Any], params: Mapping[str, Any]) -> str:
     return shlex.join(cmd)
 
 
+@contextlib.contextmanager
+def module_independent_hypothesis():
+    """Judge without Hypothesis' draws of "local constants" (numbers read from the source of
+    every non-library module in ``sys.modules``, drawn about once in 20).
+
+    Which modules a process has loaded depends on its history (a CLI process, a fresh
+    worker, a worker that ran other tasks), so with those draws the same point, seed and
+    budget could give different inputs on different workers. Inside this context the pool
+    is empty everywhere; the cache of pools is cleared on the way in and out.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        getter = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):  # a Hypothesis without the feature: nothing to pin
+        yield
+        return
+    empty = Constants()
+    cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = getter
+        cache.clear()
+
+
 def judge_point(task: Mapping[str, Any]) -> dict:
     """Judge one grid point; the task is plain data, the answer too.
 
@@ -223,9 +253,10 @@ def judge_point(task: Mapping[str, Any]) -> dict:
         budget = Budget(**{k: v for k, v in (task.get("budget") or {}).items() if k in ("seconds", "examples")})
         target = None if task["target"] == claim.id else task["target"]
         reproduce = _reproduce(task, params)
-        results = run_checks([Check(claim=claim, params=params, reproduce=reproduce, target=target)],
-                             budget=budget, seed=task["seed"], ablate=bool(task.get("ablate")), progress=False,
-                             command=reproduce)
+        with module_independent_hypothesis():
+            results = run_checks([Check(claim=claim, params=params, reproduce=reproduce, target=target)],
+                                 budget=budget, seed=task["seed"], ablate=bool(task.get("ablate")),
+                                 progress=False, command=reproduce)
         entry = to_jsonable(results.entries[0].to_dict())
     except InvalidArgumentError as exc:  # a value the claim's inputs reject (b > N, ...): this point only
         return {**failure_record(exc, status="invalid"), "seconds": time.perf_counter() - started}
