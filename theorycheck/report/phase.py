@@ -97,7 +97,7 @@ def phase_diagram(sweep: Any, *, title: str | None = None):
     ncols = min(len(facets), 3)
     nrows = math.ceil(len(facets) / ncols)
     cell_w = 0.62 if len(x_values) <= 12 else 0.45
-    width = max(3.6, ncols * (len(x_values) * cell_w + 1.4))
+    width = max(5.0, ncols * (len(x_values) * cell_w + 1.4))
     height = max(2.6, nrows * (len(y_values) * 0.5 + 1.2) + 1.3)
     fig = Figure(figsize=(min(width, 22), min(height, 22)))
     grid = fig.subplots(nrows, ncols, squeeze=False)
@@ -152,8 +152,7 @@ def phase_diagram(sweep: Any, *, title: str | None = None):
     fig.suptitle(title or f"{claim}: verdict at {len(doc['points'])} grid points", fontsize=10, x=0.02,
                  y=0.99, ha="left")
     if key_names:
-        fig.text(0.01, 0.005, "number under the letter: " + ", ".join(key_names)
-                 + " (margin: of the confirmed counterexample)", fontsize=7)
+        fig.text(0.01, 0.005, "under the letter: " + ", ".join(key_names), fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 0.84))
     return fig
 
@@ -172,7 +171,7 @@ def save_phase(fig: Any, folder: str | os.PathLike, stem: str = "phase",
     out = {}
     for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=PHASE_DPI, metadata=meta)
+        fig.savefig(buf, format=fmt, dpi=PHASE_DPI, metadata=meta, bbox_inches="tight")
         path = os.path.join(os.fspath(folder), f"{stem}.{fmt}")
         if writer is not None:
             writer(path, buf.getvalue())
