@@ -28,7 +28,9 @@ Either writes ``sweep.json``, ``sweep.md`` and the phase diagram ``phase.png`` /
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -104,21 +106,27 @@ def main(argv: list[str] | None = None) -> int:
     from theorycheck import sweep
     from theorycheck.engine import registry
 
+    quick = "THEORYCHECK_EXAMPLE_BUDGET" in os.environ  # CI (tests/test_examples.py): 4 points, a temp folder
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=None, help="local Dask worker processes")
-    parser.add_argument("--out", default="sweep-graf-simplex", help="output folder")
-    parser.add_argument("--examples", type=int, default=40, help="random inputs per point")
+    parser.add_argument("--out", default=tempfile.mkdtemp() if quick else "sweep-graf-simplex", help="output folder")
+    parser.add_argument("--examples", type=int, default=10 if quick else 40, help="random inputs per point")
     args = parser.parse_args(argv)
+    grid = {"b": [2, 3], "imbalance": [1.0, 2.0]} if quick else {"b": [2, 3, 4], "imbalance": [1.0, 1.5, 2.0, 3.0]}
     # run as a script, the claim above is registered by ``__main__``; the sweep loads this
     # file by its path, as every worker does, which registers it again under the file's name
     registry.unregister(simplex_at_imbalance.id)
-    result = sweep(f"{__file__}::simplex_at_imbalance", {"b": [2, 3, 4], "imbalance": [1.0, 1.5, 2.0, 3.0]},
-                   examples=args.examples, workers=args.workers, out=args.out)
+    result = sweep(f"{__file__}::simplex_at_imbalance", grid, examples=args.examples, workers=args.workers,
+                   out=args.out)
+    wrong = []
     for row in result.records():
         key = f"  {row['key']} = {row['key_value']:.3g}" if row["key_value"] is not None else ""
-        print(f"b={row['b']} R={row['imbalance']:<4g} {row['verdict']}{key}")
+        expected = "VACUOUS" if row["b"] < 3 else "HOLDS" if row["imbalance"] == 1.0 else "REFUTED"
+        print(f"b={row['b']} R={row['imbalance']:<4g} {row['verdict']} (expected {expected}){key}")
+        if row["verdict"] != expected:
+            wrong.append(row)
     print(f"phase diagram: {result.files['png']}")
-    return 0
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":
