@@ -31,8 +31,6 @@ EXAMPLES = 40
 
 
 def main() -> None:
-    import distributed
-
     from theorycheck.claims import load_all
     from theorycheck.report.json_report import strip_timings
     from theorycheck.sweeps import sweep
@@ -52,13 +50,11 @@ def main() -> None:
     print(f"{CLAIM}, {points} points, --examples {examples}: verdicts {seq.counts()}")
     print(f"  sequential:           {t_seq:6.2f} s ({t_seq / points:.2f} s per point)")
 
-    t0 = time.perf_counter()
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=":0")
-    client = distributed.Client(cluster)
-    from theorycheck.parallel import _warm_worker
+    from theorycheck.parallel import Executor
 
-    client.run(_warm_worker)
+    t0 = time.perf_counter()
+    executor = Executor(workers=2).__enter__()  # the cluster --workers 2 starts, claims imported on each worker
+    cluster = executor.cluster
     t_start = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
@@ -69,14 +65,18 @@ def main() -> None:
                      scheduler=cluster.scheduler_address)
         t_fast = time.perf_counter() - t0
     finally:
-        client.close()
-        cluster.close()
+        executor.close()
     same = strip_timings({"p": seq.to_dict()["points"]}) == strip_timings({"p": par.to_dict()["points"]})
     print(f"  cluster start (2 processes, claims imported): {t_start:6.2f} s")
     print(f"  --workers 2 (warm):   {t_par:6.2f} s; speed-up {t_seq / t_par:.2f}x (target >= 1.6x); "
           f"with start-up {t_seq / (t_par + t_start):.2f}x")
     print(f"  same JSON as sequential (timings stripped): {same}")
     overhead = (t_par - work / 2) / (points / 2)
+    import torch
+
+    print(f"  mean time judging a point: sequential {work / points:.2f} s (torch threads in this process: "
+          f"{torch.get_num_threads()}), on a worker {sum(p['seconds'] for p in par.points) / points:.2f} s "
+          f"(1 thread each)")
     print(f"  per-task overhead once warm: {t_fast / 16:.3f} s per point ({fast.counts()}); from the sweep: "
           f"{overhead:.3f} s per point (target < 0.2 s)")
 
