@@ -23,6 +23,7 @@ _EXPORTS = {
     "Assumption": ".engine", "Budget": ".engine", "Claim": ".engine", "Param": ".engine",
     "Verdict": ".engine", "claim": ".engine", "judge": ".engine",
     "assume": ".engine.errors", "example": ".engine.domain",
+    "sweep": ".sweeps", "SweepResult": ".sweeps",
 }
 _SUBMODULES = ("strategies",)
 
@@ -40,6 +41,8 @@ __all__ = [
     "judge",
     "assume",
     "example",
+    "sweep",
+    "SweepResult",
     "strategies",
 ]
 

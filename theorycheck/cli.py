@@ -1,4 +1,4 @@
-"""Command-line interface: ``theorycheck list | check | verify | report``.
+"""Command-line interface: ``theorycheck list | check | verify | sweep | report``.
 
 A thin front over the engine: it parses arguments, calls
 :func:`theorycheck.engine.families.run_checks` / :func:`run_family`, prints a table and
@@ -189,11 +189,34 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
                        type=_parse_figure_formats,
                        help="formats of the files in figures/: comma-separated png (300 dpi), svg, pdf "
                             "(default png,svg)")
+    _add_executor_options(p_all)
     _add_run_options(p_all)
     for action in p_all._actions:  # a shared default per claim, derived from the number of claims
         if action.dest == "budget":
             action.help = ("time budget per judged claim, in seconds (default: "
                            "150 s shared over the planned claims, between 0.5 and 5 s each)")
+
+    p_sweep = sub.add_parser(
+        "sweep", help="judge a claim at every point of a parameter grid (in parallel with --workers)",
+        description="Judge one claim at every point of a grid of its parameters and write sweep.json (every\n"
+                    "point's full result), sweep.md and a phase diagram (phase.png, phase.svg) into --out.\n"
+                    "Values the claim rejects make their points INVALID; the sweep goes on. See docs/sweep.md.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_sweep.add_argument("target", metavar="CLAIM_OR_TARGET", help="a claim id or FILE.py::NAME")
+    p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES",
+                         help="an axis (repeatable): K=2:12 (integers, inclusive), tau=0.1:0.5:0.1, "
+                              "tau=0.05,0.1,0.5, batches=all,subset")
+    group = p_sweep.add_argument_group("sweep options")
+    group.add_argument("--seed", default="0", metavar="S", help="seed of every point (default 0)")
+    group.add_argument("--budget", default=None, metavar="SECONDS",
+                       help="time budget per point, in seconds (default 5; none with --examples alone)")
+    group.add_argument("--examples", default=None, metavar="N",
+                       help="random inputs per point; alone, the results do not depend on machine speed "
+                            "or the number of workers")
+    group.add_argument("--ablate", action="store_true", help="also judge each assumption dropped, at every point")
+    group.add_argument("--out", default="theorycheck-sweep", metavar="DIR",
+                       help="folder for sweep.json, sweep.md, phase.png, phase.svg (default theorycheck-sweep)")
+    _add_executor_options(p_sweep)
 
     p_report = sub.add_parser(
         "report", help="re-render a saved results.json without recomputing",
@@ -210,6 +233,24 @@ def build_parser(*, families: bool = True) -> argparse.ArgumentParser:
     for child in _subparsers(parser):  # `theorycheck check f.py -q` as well as `theorycheck -q check f.py`
         _add_verbosity(child, top=False)
     return parser
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("parallel options (need theorycheck[dask])")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--workers", default=None, metavar="N",
+                       help="judge on a local Dask cluster of N worker processes (127.0.0.1)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="judge on the running Dask cluster whose scheduler is at ADDRESS (tcp://host:port)")
+
+
+def _executor_args(args: argparse.Namespace) -> tuple[int | None, str | None]:
+    workers = None if args.workers is None else _parse_int(args.workers, "--workers", min_value=1)
+    if workers is not None or args.scheduler is not None:
+        from .parallel import require_dask
+
+        require_dask(f"--{'workers' if workers is not None else 'scheduler'}")
+    return workers, args.scheduler
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -587,9 +628,17 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
             logger.warning("no claim families are registered")
             return EXIT_OK
         logger.info("verifying every family (seed %d), report folder %s", seed, args.out)
-        results = run_all({"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None
-                          else None, seed=seed, ablate=args.ablate, empirical=args.empirical,
-                          progress=_progress(args), command=command)
+        workers, scheduler = _executor_args(args)
+        run = run_all
+        if workers is not None or scheduler is not None:
+            import functools
+
+            from .sweeps import run_all_parallel
+
+            run = functools.partial(run_all_parallel, workers=workers, scheduler=scheduler)
+        results = run({"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None
+                      else None, seed=seed, ablate=args.ablate, empirical=args.empirical,
+                      progress=_progress(args), command=command)
         return _finish(results, args)
     family = get_family(args.family)
     options = {p.name: getattr(args, f"opt_{p.name}") for p in family.params
@@ -598,6 +647,40 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
     results = run_family(family.name, options, budget=budget, seed=seed, ablate=args.ablate,
                          progress=_progress(args), command=command)
     return _finish(results, args)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweeps import sweep
+
+    seed = _parse_int(args.seed, "--seed", min_value=0)
+    budget = None if args.budget is None else _parse_seconds(args.budget)
+    examples = None if args.examples is None else _parse_int(args.examples, "--examples", min_value=1)
+    if not args.grid:
+        raise fail("--grid", "theorycheck sweep", "at least one axis NAME=VALUES (e.g. --grid K=2:12)", None)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise fail("--out", "theorycheck sweep", "a folder (it is a file)", args.out)
+    workers, scheduler = _executor_args(args)
+    out = None if args.quiet else sys.stdout
+
+    def show(point: dict) -> None:
+        if out is not None:
+            values = ", ".join(f"{k}={v}" for k, v in point["params"].items())
+            note = f" ({point['error']['type']}: {point['error']['message'][:100]})" if point.get("error") else ""
+            print(f"  {values}: {point['verdict']}{note}", file=out, flush=True)
+
+    result = sweep(args.target, list(args.grid), seed=seed, budget=budget, examples=examples, ablate=args.ablate,
+                   workers=workers, scheduler=scheduler, out=args.out, on_point=show)
+    if out is not None:
+        counts = ", ".join(f"{n} {v}" for v, n in result.counts().items())
+        print(f"\n{result.claim_id}: {len(result.points)} points in {result.seconds:.1f} s: {counts}", file=out)
+        for what, path in result.files.items():
+            print(f"{what}: {path}", file=out)
+    verdicts = set(result.verdicts)
+    if verdicts & {"ERROR", "WORKER-DIED"}:
+        return EXIT_USAGE  # a point that raised: as `check` says for a claim that raises
+    if "REFUTED" in verdicts:
+        return EXIT_REFUTED
+    return EXIT_INCONCLUSIVE if "INCONCLUSIVE" in verdicts else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -700,6 +783,8 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str], load_error: Excepti
         return _cmd_verify(args, argv, load_error)
     if args.command == "report":
         return _cmd_report(args)
+    if args.command == "sweep":
+        return _cmd_sweep(args)
     if getattr(args, "empirical_handler", None) is not None:
         return args.empirical_handler(args)
     raise _UsageError(f"theorycheck: error: unknown command {args.command!r}")  # pragma: no cover

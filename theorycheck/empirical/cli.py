@@ -115,6 +115,8 @@ def add_random_labels_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--out", default="theorycheck-out/random-labels", metavar="DIR", help="output directory")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="train the runs on a local Dask cluster of N processes (needs theorycheck[dask])")
     p.set_defaults(empirical_handler=run_random_labels_command)
     return p
 
@@ -209,6 +211,12 @@ def run_random_labels_command(args: argparse.Namespace) -> int:
         overrides["lr"] = args.lr
     if args.threads is not None:
         overrides["threads"] = args.threads
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        from ..parallel import require_dask
+
+        workers = check_int(workers, "--workers", "theorycheck random-labels", min_value=1)
+        require_dask("--workers")
 
     quiet = bool(getattr(args, "quiet", 0))
 
@@ -225,7 +233,7 @@ def run_random_labels_command(args: argparse.Namespace) -> int:
     result = run_random_labels(data=args.data, fractions=fractions, losses=losses, seeds=tuple(range(seeds)),
                                check_every=args.check_every, max_iterations=args.max_iterations,
                                max_samples=args.max_samples, batch_size=args.batch_size, model=args.model,
-                               out=args.out, on_row=show, **overrides)
+                               out=args.out, on_row=show, workers=workers, **overrides)
     say("fits (T = T0 + c p^alpha; 95% profile interval for alpha):")
     for loss, fit in result.fits.items():
         power, linear = fit.get("power"), fit.get("linear")

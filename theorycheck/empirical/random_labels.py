@@ -347,6 +347,7 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
                       max_iterations: int = 3000, max_samples: int | None = 300, batch_size: int = 64,
                       model: str = "mlp", tol: float = 0.25, out: str | None = None,
                       time_budget: float | None = None, on_row: Callable[[dict], None] | None = None,
+                      workers: int | None = None, scheduler: str | None = None,
                       **train_overrides: Any) -> RandomLabelResult:
     """Iterations to fit partly relabelled training sets, for each loss and fraction, with fits and verdict.
 
@@ -374,12 +375,16 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
     time_budget : float, optional
         Seconds; runs not started when it is spent are skipped (the verdict then says
         INCONCLUSIVE if fits lack points).
+    workers, scheduler
+        Run the grid (losses x seeds x fractions) on a local Dask cluster of ``workers``
+        processes or on the cluster at ``scheduler`` (``theorycheck[dask]``), through the
+        seam sweeps use (:mod:`theorycheck.parallel`); rows come back in grid order and
+        equal the sequential ones. Default: one after the other, here.
     **train_overrides
         Further :class:`~theorycheck.empirical.train.TrainConfig` fields (lr, rho, device, ...).
     """
     from .data import load_dataset
     from .objectives import OBJECTIVE_NAMES
-    from .train import TrainConfig, train
     from .._validation import check_choice
 
     caller = "run_random_labels"
@@ -398,29 +403,38 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
     if time_budget is not None:
         time_budget = check_real(time_budget, "time_budget", caller, gt=0.0)
     base = load_dataset(data, seed=0, max_samples=max_samples, as_images=model in ("cnn", "resnet18"))
-    started = time.perf_counter()
-    rows: list[dict] = []
-    skipped = 0
-    for loss in losses:
-        for seed in seeds:
-            for fraction in grid:
-                if time_budget is not None and time.perf_counter() - started > time_budget:
-                    skipped += 1
-                    continue
-                labels, _ = flip_labels(base.y, fraction, base.num_classes, seed=seed)
-                t0 = time.perf_counter()
-                config = TrainConfig(loss=loss, data=data, model=model, batch_size=batch_size,
-                                     iterations=max_iterations, eval_every=check_every, metrics="accuracy",
-                                     stop_at_accuracy=1.0, seed=seed, figures=False, progress=False)
-                config = dataclasses.replace(config, **train_overrides)
-                result = train(config, dataset=base.with_labels(labels, f"{base.name} (p={fraction:g})"))
-                row = {"loss": loss, "fraction": fraction, "seed": seed, "iterations": result.fitted_at,
-                       "max_iterations": max_iterations,
-                       "final_train_accuracy": float(result.final.get("train_accuracy", float("nan"))),
-                       "seconds": time.perf_counter() - t0}
-                rows.append(row)
-                if on_row is not None:
-                    on_row(row)
+    # one task per run, plain data (the worker reloads the data set); the wall-clock deadline
+    # travels with each task, so a run not started in time is skipped wherever it runs
+    deadline = None if time_budget is None else time.time() + time_budget
+    tasks = [{"data": data, "max_samples": max_samples, "loss": loss, "seed": seed, "fraction": fraction,
+              "max_iterations": max_iterations, "check_every": check_every, "batch_size": batch_size,
+              "model": model, "overrides": dict(train_overrides), "deadline": deadline}
+             for loss in losses for seed in seeds for fraction in grid]
+    done: list = [None] * len(tasks)
+
+    def keep(i: int, row: Any) -> None:
+        done[i] = row
+        if isinstance(row, dict) and "loss" in row and on_row is not None:
+            on_row(row)
+
+    from ..parallel import Executor
+
+    _DATA_CACHE[(data, max_samples, model in ("cnn", "resnet18"))] = base  # the sequential path reuses it
+    try:
+        if workers is None and scheduler is None:
+            for i, task in enumerate(tasks):  # here: a run's exception propagates as it is
+                keep(i, _fit_run(task))
+        else:
+            with Executor(workers, scheduler, warm=False) as ex:
+                ex.map(_fit_run, tasks, keep)
+    finally:
+        _DATA_CACHE.clear()
+    failed = [r for r in done if isinstance(r, dict) and r.get("status") in ("error", "worker-died")]
+    if failed:
+        err = failed[0]["error"]
+        raise RuntimeError(f"a random-label run failed: {err['type']}: {err['message']}")
+    rows: list[dict] = [r for r in done if isinstance(r, dict) and "loss" in r]
+    skipped = sum(1 for r in done if isinstance(r, dict) and r.get("status") == "skipped")
     fits, censored = {}, {}
     for loss in losses:
         mine = [r for r in rows if r["loss"] == loss]
@@ -459,6 +473,36 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
         result.files["json"] = str(out_dir / "random_labels.json")
         (out_dir / "random_labels.json").write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
     return result
+
+
+#: Data sets already loaded in this process (the sequential path), by (name, max_samples, as_images).
+_DATA_CACHE: dict = {}
+
+
+def _fit_run(task: dict) -> dict:
+    """One run of the grid: relabel, train until the set is fitted, return its row."""
+    from .data import load_dataset
+    from .train import TrainConfig, train
+
+    if task["deadline"] is not None and time.time() > task["deadline"]:
+        return {"status": "skipped"}
+    as_images = task["model"] in ("cnn", "resnet18")
+    key = (task["data"], task["max_samples"], as_images)
+    base = _DATA_CACHE.get(key)
+    if base is None:
+        base = load_dataset(task["data"], seed=0, max_samples=task["max_samples"], as_images=as_images)
+    loss, seed, fraction, max_iterations = task["loss"], task["seed"], task["fraction"], task["max_iterations"]
+    labels, _ = flip_labels(base.y, fraction, base.num_classes, seed=seed)
+    t0 = time.perf_counter()
+    config = TrainConfig(loss=loss, data=task["data"], model=task["model"], batch_size=task["batch_size"],
+                         iterations=max_iterations, eval_every=task["check_every"], metrics="accuracy",
+                         stop_at_accuracy=1.0, seed=seed, figures=False, progress=False)
+    config = dataclasses.replace(config, **task["overrides"])
+    result = train(config, dataset=base.with_labels(labels, f"{base.name} (p={fraction:g})"))
+    return {"loss": loss, "fraction": fraction, "seed": seed, "iterations": result.fitted_at,
+            "max_iterations": max_iterations,
+            "final_train_accuracy": float(result.final.get("train_accuracy", float("nan"))),
+            "seconds": time.perf_counter() - t0}
 
 
 def _jsonable(value: Any) -> Any:

@@ -56,6 +56,7 @@ __all__ = [
     "run_family",
     "run_checks",
     "run_all",
+    "assemble_all",
     "plan_all",
     "PlannedFamily",
     "default_all_budget",
@@ -793,7 +794,6 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     ('all', 0)
     """
     from ..progress import Progress
-    from .results import Budget
 
     seed = check_int(seed, "seed", "run_all", min_value=0)
     plans = plan_all(options, empirical=empirical, budget=budget, family_budgets=family_budgets, seed=seed,
@@ -806,22 +806,41 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
         bar = Progress(max(total, 1), enabled=None if progress is None else bool(progress),
                        expected_seconds=expected or None)
         own_bar = True
-    entries: list[RunEntry] = []
-    references: dict = {}
+    parts = []
     started = _now()
     try:
         for pf in plans:
             if not pf.checks:
+                parts.append(([], {}))
                 continue
             part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
                               command=command, family=pf.family.name,
                               options={k: pf.params[k] for k in family_option_names(pf.family)})
-            entries.extend(part.entries)
-            for key, ref in part.references.items():
-                references.setdefault(key, ref)
+            parts.append((part.entries, part.references))
     finally:
         if own_bar:
             bar.close()
+    return assemble_all(plans, parts, options=options, budget=budget, seed=seed, ablate=ablate,
+                        empirical=empirical, command=command, started=started)
+
+
+def assemble_all(plans: Sequence[PlannedFamily], parts: Sequence[tuple], *, options: Mapping[str, Any] | None,
+                 budget: Any, seed: int, ablate: bool, empirical: bool, command: str | None,
+                 started: str) -> RunResults:
+    """The ``verify all`` document from one ``(entries, references)`` part per planned family.
+
+    Shared by :func:`run_all` and runs that judge the planned checks elsewhere (on workers:
+    ``theorycheck.sweeps.run_all_parallel``), so both write the same document.
+    """
+    from .results import Budget
+
+    entries: list[RunEntry] = []
+    references: dict = {}
+    for part_entries, part_refs in parts:
+        entries.extend(part_entries)
+        for key, ref in part_refs.items():
+            references.setdefault(key, ref)
+    total = sum(len(pf.checks) for pf in plans)
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
     if command is None:
         command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)

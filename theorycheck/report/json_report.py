@@ -256,17 +256,19 @@ def validate_document(doc: Any, *, where: str = "document", caller: str = "theor
 def strip_timings(doc: Mapping[str, Any]) -> dict:
     """A copy of a results document without its wall-clock fields (:data:`TIMING_KEYS`).
 
-    Two runs with the same command and seed give equal stripped documents (unless a
-    claim's search was cut short by its deadline).
+    The fields go at every depth (a claim's ``seconds``, its ablations', and those nested in
+    its evidence such as ``evidence.success_by_dimension[*].seconds``), except inside a
+    ``budget`` object, where ``seconds`` is configuration, not a measurement. Two runs with
+    the same command and seed give equal stripped documents (unless a claim's search was
+    cut short by its deadline). A sweep document (``sweep.json``) strips the same way.
     """
-    out = {k: v for k, v in doc.items() if k != "started"}
-    claims = []
-    for claim in doc.get("claims", []):
-        claim = {k: v for k, v in claim.items() if k != "seconds"}
-        if isinstance(claim.get("ablations"), list):
-            claim["ablations"] = [{k: v for k, v in a.items() if k != "seconds"} if isinstance(a, Mapping) else a
-                                  for a in claim["ablations"]]
-        claims.append(claim)
-    if "claims" in doc:
-        out["claims"] = claims
-    return out
+    return _strip(doc)
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (dict(v) if k == "budget" and isinstance(v, Mapping) else _strip(v))
+                for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
