@@ -285,6 +285,12 @@ class Claim:
         >= 1), the claim author's default amount of optimisation. A ``Budget`` that sets
         the same name overrides it. They are not parameters: they never appear in
         ``params`` and a parameter called ``starts`` does not steer the engine.
+    gradient : callable or None
+        ``gradient(**inputs, p=p) -> (value, {name: d value / d input})``: the evaluator's
+        value and its gradient with respect to every continuous input, in closed form on
+        float64 numpy inputs. The landscape kind's optimiser uses it instead of torch
+        autograd (a speed-up only: it is checked against the evaluator at the first start,
+        and the Hessian, the mp checks and every other use still go through ``evaluate``).
     """
 
     id: str
@@ -313,6 +319,7 @@ class Claim:
     extra_evidence: Callable | None = None
     sweep: Sweep | None = None
     search: Mapping = dataclasses.field(default_factory=dict)
+    gradient: Callable | None = None
 
     def __post_init__(self) -> None:
         caller = "claim"
@@ -343,7 +350,7 @@ class Claim:
         object.__setattr__(self, "assumptions", assumptions)
         check_choice(self.relation, "relation", f"claim {self.id!r}", RELATIONS)
         for field_name in ("inputs", "evaluate", "optimum", "witness", "distance", "trivial",
-                           "expected", "run", "proof", "requires"):
+                           "expected", "run", "proof", "requires", "gradient"):
             value = getattr(self, field_name)
             if value is not None and not callable(value):
                 raise fail_type(field_name, f"claim {self.id!r}", "a callable", value)
@@ -487,6 +494,7 @@ def claim(
     extra_evidence: Callable | None = None,
     sweep: Sweep | None = None,
     search: Mapping | None = None,
+    gradient: Callable | None = None,
     register: bool = True,
 ) -> Callable[[Callable], Claim]:
     """Decorator turning an evaluator into a :class:`Claim` (registered unless ``register=False``).
@@ -512,6 +520,7 @@ def claim(
             confidence=confidence, run=run_fn, proof=proof, rtol=rtol, atol=atol, requires=requires,
             corrects=corrects, family=family, summary_keys=tuple(summary_keys),
             extra_evidence=extra_evidence, sweep=sweep, search={} if search is None else search,
+            gradient=gradient,
         )
         if register:
             registry.register(made)
