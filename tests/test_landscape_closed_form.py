@@ -119,3 +119,32 @@ def test_a_wrong_closed_form_gradient_is_a_claim_error():
     with pytest.raises(ClaimError, match="gradient disagrees"):
         judge(dataclasses.replace(base, gradient=doubled), {"K": 3, "n_per_class": 2, "d": 4}, budget=BUDGET,
               extra_evidence=False)
+
+
+def test_closed_form_with_inputs_drawn_per_start_matches_autograd_runs():
+    """Labels drawn per start are constants of each start's problem: the closed form sees each start's own."""
+    from theorycheck.engine.optim.closed_form import ClosedFormObjective
+    from theorycheck.engine.optim.local import run_starts
+
+    def f(X, y):
+        c = torch.as_tensor(np.asarray(y, dtype=np.float64) - 1.0)[:, None] if isinstance(X, torch.Tensor) \
+            else (np.asarray(y, dtype=np.float64) - 1.0)[:, None]
+        return (X * c).sum() + 0.5 * (X[:, :1] ** 2).sum()
+
+    def grad(X, y):
+        g = np.broadcast_to((np.asarray(y, dtype=np.float64) - 1.0)[:, None], X.shape).copy()
+        g[:, :1] += X[:, :1]
+        return float(f(X, y)), {"X": g}
+
+    spaces = {"X": st.sphere(6, 3, 1.0), "y": st.labels(6, 3)}
+    runs = {}
+    for name, objective in (("closed", ClosedFormObjective(f, grad, None, "test")), ("autograd", f)):
+        rng = np.random.default_rng(5)
+        plan = [("random", {"X": spaces["X"].sample(rng)}) for _ in range(3)]
+        runs[name] = run_starts(objective, spaces, {}, plan, steps=200, method="lbfgs", tol=1e-10, lr=0.05,
+                                deadline=None, rng=rng, where="test")
+    assert len({tuple(r.inputs["y"]) for r in runs["closed"]}) > 1  # the starts did draw different labels
+    for a, b in zip(runs["closed"], runs["autograd"]):
+        np.testing.assert_array_equal(a.inputs["y"], b.inputs["y"])
+        # the same minimum; where the last iterations stop (converged or no progress at 1e-10) is rounding
+        assert a.value == pytest.approx(b.value, abs=1e-9) and a.grad_norm < 1e-6

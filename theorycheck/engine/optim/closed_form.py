@@ -64,15 +64,16 @@ class ClosedFormObjective:
         self.extra = {"p": params} if accepts_p(gradient) else {}
         self.claim_id = claim_id
         self.checked = False
-        self._constants: tuple[int, dict] | None = None
+        self._constants: tuple[Problem, dict] | None = None
 
     def __call__(self, **inputs: Any) -> Any:
         return self.objective(**inputs)
 
     def _numpy_constants(self, problem: Problem) -> dict:
-        # one numpy copy of the fixed inputs per problem, not per evaluation
-        if self._constants is None or self._constants[0] != id(problem):
-            self._constants = (id(problem), {k: as_numpy_input(v) for k, v in problem.constants.items()})
+        # one numpy copy of the fixed inputs per problem, not per evaluation; the problem itself
+        # is kept (not its id, which a later problem may reuse once this one is collected)
+        if self._constants is None or self._constants[0] is not problem:
+            self._constants = (problem, {k: as_numpy_input(v) for k, v in problem.constants.items()})
         return self._constants[1]
 
     def closed_form(self, problem: Problem, x: Mapping[str, np.ndarray]) -> tuple[float, list[np.ndarray]]:
