@@ -250,3 +250,32 @@ def test_memory_of_n8192_float32_forward_backward(variant):
 
 
 # The CUDA comparison lives in scripts/gpu_check.py, run on a machine with a GPU.
+
+
+def _graph_names(t: torch.Tensor) -> set:
+    """Names of every autograd node that produced ``t``."""
+    seen, todo, names = set(), [t.grad_fn], set()
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.add(type(node).__name__)
+        todo.extend(next_fn for next_fn, _ in node.next_functions)
+    return names
+
+
+def test_nt_xent_and_the_training_sc_loss_go_through_the_fused_function():
+    from theorycheck.empirical.objectives import SupConObjective
+
+    rng = np.random.default_rng(11)
+    z = torch.tensor(rng.normal(size=(12, 5)), dtype=torch.float32, requires_grad=True)
+    y = torch.tensor(rng.integers(0, 3, size=12))
+    train_loss = SupConObjective(temperature=0.2)(F.normalize(z, dim=1), y)
+    pair_loss = L.nt_xent(z[:6], z[6:], 0.2)
+    for loss in (train_loss, pair_loss):
+        assert loss.dtype == torch.float32  # no up-cast on the way
+        assert any("_SupConTerms" in name for name in _graph_names(loss)), _graph_names(loss)
+    # the composite torch expression would have built a graph without the fused node
+    composite, _ = L._supcon_terms_full(F.normalize(z.double(), dim=1), y.numpy(), 0.2, "out")
+    assert not any("_SupConTerms" in name for name in _graph_names(composite.sum()))

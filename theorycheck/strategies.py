@@ -301,6 +301,12 @@ class Space:
         """A point of the space near ``x`` (numpy in, numpy out; torch in, torch out)."""
         return x
 
+    def project_vjp(self, u: np.ndarray):
+        """``(project(u), vjp)`` in float64 numpy, ``vjp(g)`` the gradient of ``f(project(u))``
+        from the gradient ``g`` of ``f`` at ``project(u)``; None where the space has no closed
+        form (the optimiser's closed-form path then differentiates ``project`` with torch)."""
+        return None
+
     def contains(self, x, atol: float = 1e-9) -> bool:
         """Whether ``x`` belongs to the space (up to ``atol``, relative to the space's scale)."""
         raise NotImplementedError
@@ -538,6 +544,20 @@ class _Rows(Space):
                 x[over] = x[over] / norms[over] * self.radius
             return x
         return x
+
+    def project_vjp(self, u: np.ndarray):
+        if self.mode == "free":
+            return u, lambda g: g
+        if self.mode != "sphere":
+            return None
+        # the torch projection's formula, u / max(||u||, 1e-150) * r, and its Jacobian
+        # (r / ||u||) (I - x x^T / r^2) per row, symmetric; below the clamp: no closed form
+        norms = np.sqrt(np.einsum("ij,ij->i", u, u))[:, None]
+        if not np.all(norms > 1e-150):
+            return None
+        unit = u / norms
+        return unit * self.radius, lambda g: (g - np.einsum("ij,ij->i", g, unit)[:, None] * unit) * (
+            self.radius / norms)
 
     def contains(self, x, atol: float = 1e-9) -> bool:
         if not self._shape_ok(x) or not self._finite(x):

@@ -119,6 +119,13 @@ def _objective(W, H, b, p):
     return ufm._ce_ufm_objective(W, H, b, _labels(p), p.lambda_W, p.lambda_H, p.lambda_b)
 
 
+def _objective_and_grad(W, H, b, *, p):
+    """The objective and its gradient in closed form (:func:`theorycheck.ufm.ce_ufm_value_and_grad`),
+    for the landscape judge's optimiser; the trusted core, like :func:`_objective`."""
+    value, (gW, gH, gb) = ufm._ce_ufm_value_and_grad(W, H, b, _labels(p), p.lambda_W, p.lambda_H, p.lambda_b)
+    return value, {"W": gW, "H": gH, "b": gb}
+
+
 def _etf_distance(W, H, b, *, p) -> float:
     return ufm.ce_etf_distance(W, H, b, _labels(p), lambda_W=p.lambda_W, lambda_H=p.lambda_H,
                                lambda_b=p.lambda_b)
@@ -196,6 +203,7 @@ def ce_ufm_norms(W, H, b, *, p):
     summary_keys=("starts", "global_fraction", "worst_gap", "n_candidates"),
     # the per-dimension report (d = K-2 .. K+1, every assumption dropped), run by the engine
     sweep=Sweep(param="d", values=ufm.dimensions_around_k, key="success_by_dimension", row=ufm.landscape_row),
+    gradient=_objective_and_grad,
 )
 def ce_ufm_benign(W, H, b, *, p):
     """The regularised CE UFM objective (landscape: every local minimum should attain f*)."""

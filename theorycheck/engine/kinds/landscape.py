@@ -17,6 +17,7 @@ from ..optim.problem import (
     single_threaded_blas,
 )
 from ..optim.local import run_one, run_starts
+from ..optim.closed_form import with_closed_form
 from ..results import KindOutcome
 from ..optim.manifold import DENSE_HESSIAN_LIMIT, Flat, tangent_extremes
 from ._optimising import (
@@ -202,7 +203,8 @@ class _Landscape:
         self.steps = steps_for(ctx, 500)
         self.deadline = getattr(ctx, "deadline", None)
         self.where = getattr(ctx.claim, "id", "judge")
-        self.objective = claim_objective(ctx)
+        # the claim's closed-form gradient, where it gives one, on the optimiser's hot path
+        self.objective = with_closed_form(claim_objective(ctx), ctx.claim, ctx.params)
         self.spaces = ctx.spaces
         self.variables = [k for k, s in self.spaces.items() if is_continuous(s)]
         self.grad_tol = 1e-5 * max(1.0, abs(self.claimed))

@@ -79,6 +79,9 @@ class Descent:
 
     def value_and_grad(self, vec: np.ndarray) -> tuple[float, np.ndarray]:
         """Pull-back value and gradient; (inf, 0) where either is undefined, so line searches back off."""
+        closed = getattr(self.problem.objective, "pullback_value_and_grad", None)
+        if closed is not None:  # a closed-form gradient (.closed_form): no autograd graph of the objective
+            return closed(self.problem, self.split, vec)
         t = torch.from_numpy(np.array(vec, dtype=np.float64)).requires_grad_(True)
         try:
             val = self.problem.value(self.split(t))
