@@ -172,8 +172,8 @@ def test_plan_all_budgets_and_reproduce_commands(two_families):
 
 def test_run_all_in_python_matches_the_family_runs(two_families):
     tag, _ = two_families
-    res = run_all({"K": 3}, budget=Budget(seconds=0.5, examples=20), progress=False)
-    single = families.run_family("geo", {"K": 3}, budget=Budget(seconds=0.5, examples=20), progress=False)
+    res = run_all({"K": 3}, budget=Budget(examples=20), progress=False)
+    single = families.run_family("geo", {"K": 3}, budget=Budget(examples=20), progress=False)
     strip = lambda d: {k: v for k, v in d.items() if k != "seconds"}  # noqa: E731
     assert [strip(e.to_dict()) for e in res.entries] == [strip(e.to_dict()) for e in single.entries]
     assert res.exit_code() == 0 and res.to_dict()["family"] == "all"
