@@ -38,11 +38,31 @@ def judge_relation(ctx: JudgeContext, *, shrink: bool = True, quick: bool = Fals
         return KindOutcome(Verdict.REFUTED, evidence, cx)
     if state.undecided:
         return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
+    short = _cut_short(ctx, state)
+    if short is not None:
+        evidence["reason"] = short
+        return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
     if ctx.claim.trivial is not None and state.trivial_checked and state.informative == 0:
         evidence["reason"] = ("the claimed bound is never tighter than the trivial bound on the "
                               f"{state.trivial_checked} inputs tried")
         return KindOutcome(Verdict.VACUOUS, evidence, None)
     return KindOutcome(Verdict.HOLDS, evidence, None)
+
+
+def _cut_short(ctx: JudgeContext, state: Any) -> str | None:
+    """Why the deadline left the search without the evidence a HOLDS needs, or None.
+
+    A HOLDS needs the random phases and, when the claim has continuous inputs, at least one
+    finished start of the local optimiser: a search cut before that has looked at too little."""
+    if state.stopped_by != "deadline":
+        return None
+    continuous = any(s.continuous for s in ctx.spaces.values())
+    if continuous and state.starts_converged == 0 and state.starts <= 1:
+        return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
+                "the local optimiser finished a start (raise --budget)")
+    if state.finite == 0:
+        return "budget too small: the deadline stopped the search before any input was evaluated"
+    return None
 
 
 class Inequality(Kind):
