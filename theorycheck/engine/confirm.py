@@ -280,7 +280,7 @@ def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relat
             if (top_val is not None and len(top_val) == 2
                     and all(isinstance(v, mpmath.mpf) for v in top_val)):
                 change_top = max(abs(top_val[0] - lhs), abs(top_val[1] - rhs))
-                if change_top <= change * mpmath.mpf(10) ** -(_EXTRA_DPS // 2):
+                if change_top <= change * mpmath.mpf(10) ** -(_EXTRA_DPS - 5):
                     # converging: the magnitude of the terms is what rounds at dps digits
                     terms = max(scale, change * mpmath.mpf(10) ** dps)
                     mp_noise = terms * mpmath.mpf(10) ** (-(dps - 10))

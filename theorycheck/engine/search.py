@@ -402,7 +402,8 @@ class _Search:
         worst = self._pick_starts(min_starts, variables)
         first = worst[0].inputs if worst else self.ctx.sample()
         method = "lbfgs" if self._torch_works(first, variables) else "hill-climb"
-        self.state.adversarial_method = method
+        self.state.adversarial_method = "lbfgs+adam" if method == "lbfgs" else method
+        adam_steps = self.plan.adversarial_steps
         used: list[_Candidate] = list(worst)
         queue = [c.inputs for c in worst]
         best = self._best_rel()
@@ -424,7 +425,12 @@ class _Search:
                     start = self.ctx.sample()
                 st.starts += 1
                 if method == "lbfgs":
-                    self._descend_lbfgs(start, variables, steps)
+                    # Every other start is projected Adam with short steps (``lr`` = 5% of each
+                    # space's scale): L-BFGS's long quasi-Newton steps can run off to where both
+                    # sides flatten out (W -> infinity, both sides underflow to 0), past a
+                    # violation that a local method of bounded step finds on the way.
+                    local = "adam" if st.starts % 2 == 0 else "lbfgs"
+                    self._descend_lbfgs(start, variables, steps if local == "lbfgs" else adam_steps, local)
                 else:
                     self._hill_climb(start, variables, steps)
                 self.flush_pending()
@@ -495,7 +501,7 @@ class _Search:
             return -(v / scale) ** 2
         return -v / scale  # normalised slack, to be minimised
 
-    def _descend_lbfgs(self, start: dict, variables: list[str], steps: int) -> None:
+    def _descend_lbfgs(self, start: dict, variables: list[str], steps: int, local: str = "lbfgs") -> None:
         """One start of the engine's local optimiser on the normalised slack; its end point is scored."""
         spaces = self.spaces
         claim, p = self.claim, self.p
@@ -514,7 +520,7 @@ class _Search:
         floor = -_ADVERSARIAL_FLOOR ** 2 if claim.relation == "==" else -_ADVERSARIAL_FLOOR
         try:
             run = run_one(problem, jittered, index=self.state.starts, origin="adversarial", steps=steps,
-                          method="lbfgs", tol=_ADVERSARIAL_TOL, lr=0.05, deadline=self._deadline(),
+                          method=local, tol=_ADVERSARIAL_TOL, lr=0.05, deadline=self._deadline(),
                           stop_below=floor)
         except (NonFiniteObjective, ClaimError):
             # the float phases evaluated this claim; a start where the torch evaluation is not
@@ -524,6 +530,9 @@ class _Search:
         self.state.adversarial_steps += run.steps
         if run.stop in ("converged", "no-progress"):
             self.state.starts_converged += 1
+        elif local == "adam" and run.trace:
+            # Adam stops at its step count: its best point is scored, as is the end of L-BFGS
+            pass
         self.consider(dict(run.inputs), "adversarial")
 
     def _deadline(self) -> float | None:

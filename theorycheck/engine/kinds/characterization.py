@@ -113,7 +113,8 @@ def judge_characterization(ctx: Any):
                 f"claimed: objective > optimum off the property")
         return make_outcome("REFUTED", evidence, optimum_counterexample(ctx, inputs, check["value_float"], claimed, 0.0,
                                                              note, ">"))
-    if (reached or witness_reaches) and far == 0 and not evidence["undecided"]:
+    # HOLDS needs a start that reached c (or every point of a finite space): never the witness alone
+    if reached and far == 0 and not evidence["undecided"]:
         return make_outcome("HOLDS", evidence, None)
     return make_outcome("INCONCLUSIVE", evidence, None)
 

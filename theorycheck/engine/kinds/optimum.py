@@ -39,7 +39,8 @@ def judge_optimum(ctx: Any):
     if confirmed is not None:
         evidence["counterexample_value"] = confirmed[3]["value_digits"]
         return make_outcome("REFUTED", evidence, below_counterexample(ctx, claimed, confirmed))
-    if (reached or witness_reaches) and not evidence["undecided"]:
+    # HOLDS needs a start that reached c: a witness alone shows c is attained, not that it is minimal
+    if reached and not evidence["undecided"]:
         return make_outcome("HOLDS", evidence, None)
     return make_outcome("INCONCLUSIVE", evidence, None)
 
