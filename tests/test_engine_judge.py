@@ -480,7 +480,9 @@ def test_empirical_claims_run_their_own_judge():
         return KindOutcome(Verdict.HOLDS, {"final_gap": 0.0})
 
     result = judge(run, {"steps": 5}, budget=Budget(seconds=2.0), seed=3)
-    assert result.verdict is Verdict.HOLDS and result.evidence == {"final_gap": 0.0}
+    assert result.verdict is Verdict.HOLDS
+    assert result.evidence == {"final_gap": 0.0, "strength": "searched",
+                               "strength_detail": "empirical: measured on the claim's own runs"}
     assert calls == [({"steps": 5}, 2.0, 3)]
 
 
@@ -560,7 +562,8 @@ def _array_sides(x, *, p):
 
 @pytest.mark.parametrize("evaluate, inputs, match", [
     (_raises, None, r"claim 'test.bad' raised ValueError at inputs \{x=.*\}: boom"),
-    (_returns_nan, None, r"claim 'test.bad' returned NaN at inputs"),
+    # NaN at every input: undefined everywhere (NaN at some inputs is a hole, not an error)
+    (_returns_nan, None, r"claim 'test.bad' is undefined at every input tried"),
     (_wrong_arity, None, r"claim 'test.bad' has an evaluator _wrong_arity\(x, y, \*, p\) .*missing .*'y'"),
     (_not_a_pair, None, r"claim 'test.bad' must return a pair \(lhs, rhs\)"),
     (_array_sides, None, r"claim 'test.bad' must return scalars; lhs has shape \(2,\)"),

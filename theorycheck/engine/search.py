@@ -599,8 +599,8 @@ def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
         st.stopped_by = "counterexample"
     elif st.finite == 0 and st.undefined > 0 and st.rescued == 0:
         raise ClaimError(ctx.claim.id, (
-            f"is undefined at every input tried: its evaluator returned NaN or inf at all {st.undefined} "
-            f"inputs, and high precision finds no finite value either (e.g. at "
+            f"is undefined at every input tried: its evaluator returned NaN or inf at all {st.non_finite} "
+            f"inputs, and high precision finds no finite value at the {st.undefined} it re-evaluated (e.g. at "
             f"{st.undefined_example[0]}: {', '.join(st.undefined_example[1])})"))
     return st
 

@@ -47,6 +47,8 @@ def strength_of(kind: str, verdict: str, evidence: Mapping[str, Any], proved_exa
         if evidence.get("reached") is not None:
             text += f", {evidence['reached']} reached the optimum"
         return "searched", text
+    if kind == "empirical":
+        return "searched", "empirical: measured on the claim's own runs"
     for key in ("n_draws", "draws"):
         if key in evidence:
             return "searched", f"{evidence[key]} Monte-Carlo draws"
