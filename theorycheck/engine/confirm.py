@@ -228,11 +228,15 @@ class Confirmation:
 
 def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relation: str, *,
                      rtol: float, atol: float, dps: int = DEFAULT_DPS,
-                     float_values: tuple[float, float] | None = None) -> Confirmation:
+                     float_values: tuple[float, float] | None = None,
+                     input_noise: float | None = None) -> Confirmation:
     """Decide ``lhs <relation> rhs`` at ``inputs`` in high precision (rule in the module docstring).
 
     ``fn`` returns ``(lhs, rhs)``. ``float_values`` are the float64 values the search
-    saw (for the noise floor); when omitted they are recomputed in float64.
+    saw (for the noise floor); when omitted they are recomputed in float64. ``input_noise``
+    bounds how much the float input's own rounding (a few ulps off its constraint set) can
+    move ``lhs - rhs``; it widens the band inside which a violation within the tolerance, or
+    a strict tie, is not decided (default: ``1e-11 max(1, |lhs|, |rhs|)``).
     """
     if float_values is None:
         flt = invoke(fn, {k: (np.asarray(v) if not np.isscalar(v) else v) for k, v in inputs.items()}, params)
@@ -296,7 +300,8 @@ def confirm_relation(fn: Callable, inputs: Mapping[str, Any], params: Any, relat
                 noise += abs(mpmath.mpf(float(f_val)) - mp_val)
         # 2**-49 = 8 ulps (relative) of rounding in a float constant side
         noise += sum(mpmath.mpf(2) ** -49 * abs(hi_val[i]) for i in float_sides)
-        band = noise + mp_noise + mpmath.mpf(_INPUT_ROUNDING) * scale
+        band = noise + mp_noise + (mpmath.mpf(_INPUT_ROUNDING) * scale if input_noise is None
+                                   else mpmath.mpf(float(input_noise)))
         common = dict(lhs=float(lhs), rhs=float(rhs), precision_digits=dps, float_noise=float(noise),
                       lhs_digits=mpmath.nstr(lhs, 30), rhs_digits=mpmath.nstr(rhs, 30))
         if leaked:

@@ -52,7 +52,8 @@ _CONFIRM_AT_ONCE = 1e-6
 
 #: A float violation inside the claim's tolerance is sent to high precision when it exceeds
 #: this many times max(1, |lhs|, |rhs|) (64 ulps: beyond the rounding of a short float sum).
-_FLOAT_NOISE_REL = 64 * float(np.finfo(np.float64).eps)
+_EPS = float(np.finfo(np.float64).eps)
+_FLOAT_NOISE_REL = 64 * _EPS
 
 #: Non-finite float values re-evaluated in high precision per search (each costs an mpmath
 #: evaluation); further ones are counted in ``evidence["non_finite_unchecked"]``.
@@ -282,8 +283,10 @@ class _Search:
             self.state.stopped_by = "deadline"
             return conf
         st.confirmations += 1
+        near_tie = cand.within_tol or (self.claim.relation in ("<", ">") and -cand.rel_slack <= _CONFIRM_AT_ONCE)
         conf = confirm_relation(self.claim.evaluate, cand.inputs, self.p, self.claim.relation,
-                                rtol=self.claim.rtol, atol=self.claim.atol, float_values=(cand.lhs, cand.rhs))
+                                rtol=self.claim.rtol, atol=self.claim.atol, float_values=(cand.lhs, cand.rhs),
+                                input_noise=self._input_noise(cand.inputs) if near_tie else None)
         if conf.status == "violated":
             st.confirmed = (conf, cand)
         elif conf.status == "undecided" and cand.within_tol:
@@ -295,6 +298,36 @@ class _Search:
         else:
             st.dismissed += 1
         return conf
+
+    def _input_noise(self, inputs: dict) -> float | None:
+        """First-order bound on how much the float input's rounding moves ``lhs - rhs``:
+        ``64 ||grad (lhs - rhs)|| (||x - project(x)|| + 4 eps ||x||)`` over the continuous inputs
+        (64: a safety factor over first order), by torch autograd; None where the evaluator
+        does not run on torch (the confirmation then uses its default floor)."""
+        if torch is None:
+            return None
+        keys = [k for k, s in self.spaces.items() if s.continuous]
+        if not keys:
+            return 0.0
+        try:
+            leaves = {k: to_mode(inputs[k], "torch", requires_grad=True) for k in keys}
+            consts = {k: to_mode(v, "torch") for k, v in inputs.items() if k not in keys}
+            lhs, rhs = call_evaluator(self.claim, {**consts, **leaves}, self.p, mode="torch", prepared=True,
+                                      allow_nan=True)
+            diff = (lhs if is_torch(lhs) else torch.as_tensor(lhs, dtype=torch.float64)) - rhs
+            if not (is_torch(diff) and diff.requires_grad):
+                return 0.0  # constant in the inputs: their rounding cannot move it
+            grads = torch.autograd.grad(diff, [leaves[k] for k in keys], allow_unused=True)
+            gnorm = math.sqrt(sum(float((g ** 2).sum()) for g in grads if g is not None))
+            off = size = 0.0
+            for k in keys:
+                x = np.asarray(inputs[k], dtype=np.float64)
+                off += float(np.sum((np.asarray(self.spaces[k].project(x.copy())) - x) ** 2))
+                size += float(np.sum(x * x))
+            value = 64 * gnorm * (math.sqrt(off) + 4 * _EPS * math.sqrt(size))
+            return value if math.isfinite(value) else None
+        except Exception:  # noqa: BLE001 - not torch-capable here: the default floor applies
+            return None
 
     def flush_pending(self) -> None:
         """Confirm waiting float candidates, worst first, while confirmations remain."""
@@ -520,7 +553,7 @@ class _Search:
         floor = -_ADVERSARIAL_FLOOR ** 2 if claim.relation == "==" else -_ADVERSARIAL_FLOOR
         try:
             run = run_one(problem, jittered, index=self.state.starts, origin="adversarial", steps=steps,
-                          method=local, tol=_ADVERSARIAL_TOL, lr=0.05, deadline=self._deadline(),
+                          method=local, tol=_ADVERSARIAL_TOL, lr=0.05, deadline=self._start_deadline(),
                           stop_below=floor)
         except (NonFiniteObjective, ClaimError):
             # the float phases evaluated this claim; a start where the torch evaluation is not
@@ -534,6 +567,15 @@ class _Search:
             # Adam stops at its step count: its best point is scored, as is the end of L-BFGS
             pass
         self.consider(dict(run.inputs), "adversarial")
+
+    def _start_deadline(self) -> float | None:
+        """One start may use at most 1/8 of the time left (at least 50 ms): a start that cannot
+        converge (a non-smooth slack, line searches that keep failing) leaves time for others."""
+        deadline = self._deadline()
+        if deadline is None:
+            return None
+        left = deadline - time.monotonic()
+        return min(deadline, time.monotonic() + max(0.05, left / 8))
 
     def _deadline(self) -> float | None:
         ds = [d for d in (self.ctx.deadline, self.phase_deadline) if d is not None]
@@ -569,9 +611,28 @@ class _Search:
 # --------------------------------------------------------------------------- driver
 
 
+def _warm_imports(ctx: JudgeContext) -> None:
+    """Import scipy.optimize (the local optimiser's L-BFGS) and hypothesis once, outside the budget.
+
+    Their first import costs 1-3 s on a busy 2-core machine: charged to the first claim's
+    deadline it would leave that claim less search than the next one gets, so the deadline
+    is moved by the time the imports took (once per process)."""
+    import sys
+
+    if "scipy.optimize" in sys.modules and "hypothesis" in sys.modules:
+        return
+    t0 = time.monotonic()
+    import hypothesis  # noqa: F401
+    import scipy.optimize  # noqa: F401
+
+    if ctx.deadline is not None:
+        ctx.deadline += time.monotonic() - t0
+
+
 def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
     """Run the phases on one context; stops at the first confirmed counterexample."""
     plan = ctx.plan
+    _warm_imports(ctx)
     search = _Search(ctx, quick=quick)
     search.start_phase(0.2)
     search.run_special()

@@ -62,6 +62,9 @@ def _cut_short(ctx: JudgeContext, state: Any) -> str | None:
                 "the local optimiser finished a start (raise --budget)")
     if state.finite == 0:
         return "budget too small: the deadline stopped the search before any input was evaluated"
+    if state.tried["hypothesis"] + state.tried["random"] == 0 and ctx.plan.hypothesis_examples > 0:
+        return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
+                "its random phases ran (raise --budget)")
     return None
 
 
