@@ -102,6 +102,7 @@ class SearchState:
                                                              "adversarial": 0})
     worst: list = dataclasses.field(default_factory=list)  # _Candidate, sorted by rel_slack
     pending: list = dataclasses.field(default_factory=list)  # float candidates not yet confirmed
+    within: list = dataclasses.field(default_factory=list)  # within-tolerance candidates, decided last
     float_candidates: int = 0
     dismissed: int = 0
     undecided: list = dataclasses.field(default_factory=list)  # (Confirmation, _Candidate)
@@ -201,7 +202,7 @@ class _Search:
             # tolerance is for float noise, not for the claim's own margin)
             cand.within_tol = True
             self.state.within_tolerance += 1
-            self.state.pending.append(cand)
+            self._remember_within(cand)
         return rel
 
     def _hole(self, inputs: dict, phase: str, float_values: tuple) -> None:
@@ -238,6 +239,22 @@ class _Search:
         if is_candidate:
             self.state.float_candidates += 1
             cand.within_tol = bool(float(v) <= tol) and self.claim.relation not in ("<", ">")
+            self._confirm(cand)
+
+    def _remember_within(self, cand: _Candidate) -> None:
+        """Keep the worst few within-tolerance candidates; they are decided at the end of the
+        search, so that a violation beyond the tolerance, if there is one, is the one shown."""
+        within = self.state.within
+        within.append(cand)
+        within.sort(key=lambda c: c.rel_slack)
+        del within[self.plan.max_confirmations:]
+
+    def flush_within(self) -> None:
+        """Decide the within-tolerance candidates in high precision, worst first."""
+        within, self.state.within = self.state.within, []
+        for cand in within:
+            if self.state.confirmed is not None:
+                break
             self._confirm(cand)
 
     def _remember_worst(self, cand: _Candidate) -> None:
@@ -465,7 +482,7 @@ class _Search:
                     local = "adam" if st.starts % 2 == 0 else "lbfgs"
                     self._descend_lbfgs(start, variables, steps if local == "lbfgs" else adam_steps, local)
                 else:
-                    self._hill_climb(start, variables, steps)
+                    self._hill_climb(start, variables, adam_steps)
                 self.flush_pending()
                 now = self._best_rel()
                 if best is not None and now is not None and now < best - (1e-12 + 1e-9 * abs(best)):
@@ -587,8 +604,9 @@ class _Search:
         lhs, rhs = call_evaluator(self.claim, current, self.p)
         cur_rel = -violation(self.claim.relation, lhs, rhs) / max(1.0, abs(lhs), abs(rhs))
         sigma = 0.3
+        stop_at = self._start_deadline()
         for step in range(steps):
-            if self.done():
+            if self.done() or (stop_at is not None and time.monotonic() >= stop_at):
                 return
             trial = dict(current)
             for k in variables:
@@ -644,17 +662,19 @@ def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
     else:
         # a first probe of the local optimiser (two starts) before the random phases: a smooth
         # needle is usually found by it in milliseconds, long before random search gets there
-        # (no phase share: the first start also pays for importing scipy.optimize, ~1 s on a busy box)
-        search.start_phase(1.0)
+        search.start_phase(0.3)
         search.run_adversarial(min(2, plan.adversarial_starts), _ADVERSARIAL_STEPS, max_starts=2)
         search.start_phase(0.45)
         search.run_hypothesis(plan.hypothesis_examples)
         search.start_phase(0.35)
         search.run_random(plan.random_examples)
-        search.start_phase(1.0)
+        # 10% of the time left stays for deciding within-tolerance candidates at the end
+        search.start_phase(0.9)
         search.run_adversarial(plan.adversarial_starts, max(_ADVERSARIAL_STEPS, plan.adversarial_steps))
     search.phase_deadline = None
     search.flush_pending()
+    if search.state.confirmed is None:
+        search.flush_within()
     st = search.state
     if st.confirmed is not None:
         st.stopped_by = "counterexample"
