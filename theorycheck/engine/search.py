@@ -53,6 +53,10 @@ _CONFIRM_AT_ONCE = 1e-6
 #: A float violation inside the claim's tolerance is sent to high precision when it exceeds
 #: this many times max(1, |lhs|, |rhs|) (64 ulps: beyond the rounding of a short float sum).
 _EPS = float(np.finfo(np.float64).eps)
+
+#: A within-tolerance candidate is decided at once (not at the end of the search) when its
+#: normalised violation exceeds this: far above any rounding, it is the claim's own margin.
+_WITHIN_EARLY = 1e-10
 _FLOAT_NOISE_REL = 64 * _EPS
 
 #: Non-finite float values re-evaluated in high precision per search (each costs an mpmath
@@ -339,21 +343,26 @@ class _Search:
             off = size = 0.0
             for k in keys:
                 x = np.asarray(inputs[k], dtype=np.float64)
-                off += float(np.sum((np.asarray(self.spaces[k].project(x.copy())) - x) ** 2))
-                size += float(np.sum(x * x))
+                with np.errstate(all="ignore"):  # entries near 1e300 overflow: the bound is then inf
+                    off += float(np.sum((np.asarray(self.spaces[k].project(x.copy())) - x) ** 2))
+                    size += float(np.sum(x * x))
             value = 64 * gnorm * (math.sqrt(off) + 4 * _EPS * math.sqrt(size))
             return value if math.isfinite(value) else None
         except Exception:  # noqa: BLE001 - not torch-capable here: the default floor applies
             return None
 
     def flush_pending(self) -> None:
-        """Confirm waiting float candidates, worst first, while confirmations remain."""
+        """Confirm waiting float candidates, worst first, while confirmations remain; then a
+        within-tolerance candidate whose relative violation is far above rounding (> 1e-10)."""
         pending = sorted(self.state.pending, key=lambda c: c.rel_slack)
         self.state.pending = []
         for cand in pending:
             if self.state.confirmed is not None:
                 break
             self._confirm(cand)
+        within = self.state.within
+        if self.state.confirmed is None and within and -within[0].rel_slack > _WITHIN_EARLY:
+            self._confirm(within.pop(0))
 
     # -- phases
     def run_special(self) -> None:
@@ -580,9 +589,6 @@ class _Search:
         self.state.adversarial_steps += run.steps
         if run.stop in ("converged", "no-progress"):
             self.state.starts_converged += 1
-        elif local == "adam" and run.trace:
-            # Adam stops at its step count: its best point is scored, as is the end of L-BFGS
-            pass
         self.consider(dict(run.inputs), "adversarial")
 
     def _start_deadline(self) -> float | None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..._validation import fail
 from ..results import Budget, JudgeContext, KindOutcome, Verdict
+from ..exhaustive import finite_points
 from ..search import search_evidence, search_relation
 from ..shrink import shrink_counterexample
 from .base import Kind
@@ -56,6 +57,9 @@ def _cut_short(ctx: JudgeContext, state: Any) -> str | None:
     finished start of the local optimiser: a search cut before that has looked at too little."""
     if state.stopped_by != "deadline":
         return None
+    if state.finite and all((pts := finite_points(s, 1)) is not None and len(pts) == 1
+                            for s in ctx.spaces.values()):
+        return None  # a single fixed input, evaluated: nothing more to search
     continuous = any(s.continuous for s in ctx.spaces.values())
     if continuous and state.starts_converged == 0 and state.starts <= 1:
         return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
@@ -161,7 +165,7 @@ class Identity(Kind):
         outcome = judge_relation(ctx)
         outcome.evidence["proof"] = status
         refutation = _proof_refutation(result)
-        if refutation is not None and outcome.verdict is Verdict.HOLDS:
+        if refutation is not None and outcome.verdict in (Verdict.HOLDS, Verdict.INCONCLUSIVE):
             # Exact arithmetic already found the identity false: a budget too short for the
             # float search to confirm a counterexample must not read as HOLDS.
             outcome.verdict = Verdict.INCONCLUSIVE
