@@ -151,6 +151,7 @@ class _Search:
         self.keep_worst = max(keep_worst, 4 * self.plan.adversarial_starts)
         self.quick = quick
         self._abort: BaseException | None = None
+        self._used: list[_Candidate] = []  # worst inputs already used as adversarial starts
         self.phase_deadline: float | None = None
 
     # -- bookkeeping
@@ -458,12 +459,14 @@ class _Search:
         variables = [k for k, s in self.spaces.items() if s.continuous]
         if not variables or min_starts <= 0 or self.done():
             return
-        worst = self._pick_starts(min_starts, variables)
+        worst = [c for c in self._pick_starts(min_starts + len(self._used), variables)
+                 if not any(c is u for u in self._used)][:min_starts]
         first = worst[0].inputs if worst else self.ctx.sample()
         method = "lbfgs" if self._torch_works(first, variables) else "hill-climb"
         self.state.adversarial_method = "lbfgs+adam" if method == "lbfgs" else method
         adam_steps = self.plan.adversarial_steps
-        used: list[_Candidate] = list(worst)
+        used = self._used  # starts of an earlier call (the probe) are not repeated
+        used.extend(worst)
         queue = [c.inputs for c in worst]
         best = self._best_rel()
         with single_threaded_blas():

@@ -79,7 +79,7 @@ def judge_characterization(ctx: Any):
     """
     o = optimise_and_classify(ctx, use_special=True, default_steps=300)
     claimed, tau, reached, confirmed, evidence = o.claimed, o.tau, o.reached, o.confirmed, o.evidence
-    witness, witness_reaches = o.witness, o.witness_reaches
+    witness = o.witness
     dist_tol = max(math.sqrt(tau), 1e-6)
     distances = [_distance(ctx, r.inputs) for r in reached]
     witness_distance = _distance(ctx, witness) if witness is not None else None

@@ -35,7 +35,6 @@ def judge_optimum(ctx: Any):
     """
     o = optimise_and_classify(ctx, use_special=True, default_steps=300)
     claimed, reached, confirmed, evidence = o.claimed, o.reached, o.confirmed, o.evidence
-    witness_reaches = o.witness_reaches
     if confirmed is not None:
         evidence["counterexample_value"] = confirmed[3]["value_digits"]
         return make_outcome("REFUTED", evidence, below_counterexample(ctx, claimed, confirmed))
