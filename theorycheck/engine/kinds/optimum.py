@@ -22,7 +22,8 @@ def judge_optimum(ctx: Any):
         REFUTED if some input's objective, re-evaluated in mpmath (60 digits), is below
         ``c = optimum(p)`` by more than the tolerance of :func:`optimum_tolerance` plus the
         constraint noise (module docstring); HOLDS if nothing goes below and at least one
-        start (or the witness) reaches ``c`` within the tolerance; INCONCLUSIVE if the
+        start reaches ``c`` within the tolerance (or, on a finite space enumerated
+        exhaustively, some point does; the witness alone is not enough); INCONCLUSIVE if the
         optimum is never reached and nothing goes below (e.g. a claimed optimum that is
         too low, or a budget too small).
 
