@@ -1,16 +1,27 @@
 """Search for inputs that break an identity or inequality.
 
 Phases, in order, all drawing from the claim's input spaces (so every input satisfies
-the active assumptions), all seeded:
+the active assumptions), all seeded, sharing the budget:
 
 1. *special* inputs: each space's structured values (collapsed, degenerate, extreme
    norms, boundary configurations), combined across inputs;
-2. *hypothesis*: random search driven by hypothesis, used programmatically (``@given``
+2. a *probe* of the adversarial phase: two starts of the local optimiser;
+3. *hypothesis*: random search driven by hypothesis, used programmatically (``@given``
    with ``@seed(seed)``, no database, generate phase only);
-3. *random*: seeded numpy sampling (``Space.sample``);
-4. *adversarial*: local optimisation of the normalised slack from the worst inputs
-   seen -- projected Adam on torch autograd, each step followed by ``Space.project``;
-   derivative-free projected hill climbing when the evaluator does not run on torch.
+4. *random*: seeded numpy sampling (``Space.sample``);
+5. *adversarial*: the engine's local optimiser (:func:`theorycheck.engine.optim.local.run_one`,
+   the one the optimum judges use) on the normalised slack, over all continuous inputs
+   jointly, retracted onto the spaces: L-BFGS to convergence, alternating with projected
+   Adam of short steps; starts alternate between the worst inputs seen and fresh draws, and
+   restart until a confirmed counterexample, the deadline, :data:`_MAX_STARTS` starts, or the
+   stopping rule (no improvement of the best slack in the last :data:`_STOP_AFTER` starts).
+   Derivative-free projected hill climbing when the evaluator does not run on torch.
+
+A NaN or inf float value is a *hole*: re-evaluated in high precision, it is a candidate
+when finite there (overflow), else counted as an undefined input (0/0), never an error
+unless the claim is undefined at every input tried. A float violation inside the
+tolerance but beyond float rounding is decided in high precision too (at the end of the
+search, or at once when far above rounding).
 
 The slack of ``lhs <relation> rhs`` is ``-violation`` (negative = fails in float);
 inputs are ranked by the normalised slack ``slack / max(1, |lhs|, |rhs|)``. A float
