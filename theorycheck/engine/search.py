@@ -454,7 +454,8 @@ class _Search:
             self.consider({k: s.sample(self.rng) for k, s in self.spaces.items()}, "random")
         self.flush_pending()
 
-    def run_adversarial(self, min_starts: int, steps: int, max_starts: int = _MAX_STARTS) -> None:
+    def run_adversarial(self, min_starts: int, steps: int, max_starts: int = _MAX_STARTS,
+                        with_adam: bool = True) -> None:
         """Local optimisation of the normalised slack, restarted until a stopping rule.
 
         Every continuous input is optimised jointly (however many arguments the claim has) by
@@ -502,7 +503,7 @@ class _Search:
                     # space's scale): L-BFGS's long quasi-Newton steps can run off to where both
                     # sides flatten out (W -> infinity, both sides underflow to 0), past a
                     # violation that a local method of bounded step finds on the way.
-                    local = "adam" if st.starts % 2 == 0 else "lbfgs"
+                    local = "adam" if with_adam and st.starts % 2 == 0 else "lbfgs"
                     self._descend_lbfgs(start, variables, steps if local == "lbfgs" else adam_steps, local)
                 else:
                     self._hill_climb(start, variables, adam_steps)
@@ -683,7 +684,8 @@ def search_relation(ctx: JudgeContext, *, quick: bool = False) -> SearchState:
         # a first probe of the local optimiser (two starts) before the random phases: a smooth
         # needle is usually found by it in milliseconds, long before random search gets there
         search.start_phase(0.3)
-        search.run_adversarial(min(2, plan.adversarial_starts), _ADVERSARIAL_STEPS, max_starts=2)
+        search.run_adversarial(min(2, plan.adversarial_starts), _ADVERSARIAL_STEPS, max_starts=2,
+                               with_adam=False)
         search.start_phase(0.45)
         search.run_hypothesis(plan.hypothesis_examples)
         search.start_phase(0.35)
