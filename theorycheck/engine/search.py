@@ -477,6 +477,10 @@ class _Search:
         method = "lbfgs" if self._torch_works(first, variables) else "hill-climb"
         self.state.adversarial_method = "lbfgs+adam" if method == "lbfgs" else method
         adam_steps = self.plan.adversarial_steps
+        # An explicit number of examples asks for a fixed amount of work (reproducible evidence,
+        # short tests): then the plan's starts without improvement end the phase, else 8.
+        explicit = getattr(self.ctx.budget, "examples", None) is not None
+        stop_after = min(_STOP_AFTER, self.plan.adversarial_starts) if explicit else _STOP_AFTER
         used = self._used  # starts of an earlier call (the probe) are not repeated
         used.extend(worst)
         queue = [c.inputs for c in worst]
@@ -487,7 +491,7 @@ class _Search:
                 if st.starts >= max_starts:
                     st.stopped_by = "max-starts"
                     return
-                if st.starts >= min_starts and st.restarts_without_gain >= _STOP_AFTER:
+                if st.starts >= min_starts and st.restarts_without_gain >= stop_after:
                     st.stopped_by = "no-improvement"
                     return
                 if queue:

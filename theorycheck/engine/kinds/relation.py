@@ -53,22 +53,20 @@ def judge_relation(ctx: JudgeContext, *, shrink: bool = True, quick: bool = Fals
 def _cut_short(ctx: JudgeContext, state: Any) -> str | None:
     """Why the deadline left the search without the evidence a HOLDS needs, or None.
 
-    A HOLDS needs the random phases and, when the claim has continuous inputs, at least one
-    finished start of the local optimiser: a search cut before that has looked at too little."""
+    A HOLDS needs evaluated inputs beyond the special ones: some random inputs, or a start of
+    the local optimiser that converged. A search cut before that has looked at too little."""
     if state.stopped_by != "deadline":
         return None
     if state.finite and all((pts := finite_points(s, 1)) is not None and len(pts) == 1
                             for s in ctx.spaces.values()):
         return None  # a single fixed input, evaluated: nothing more to search
-    continuous = any(s.continuous for s in ctx.spaces.values())
-    if continuous and state.starts_converged == 0 and state.starts <= 1:
-        return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
-                "the local optimiser finished a start (raise --budget)")
     if state.finite == 0:
         return "budget too small: the deadline stopped the search before any input was evaluated"
-    if state.tried["hypothesis"] + state.tried["random"] == 0 and ctx.plan.hypothesis_examples > 0:
+    random_inputs = state.tried["hypothesis"] + state.tried["random"]
+    continuous = any(s.continuous for s in ctx.spaces.values())
+    if random_inputs == 0 and (state.starts_converged == 0 or not continuous):
         return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
-                "its random phases ran (raise --budget)")
+                "its random phases ran or the local optimiser finished a start (raise --budget)")
     return None
 
 
