@@ -394,7 +394,7 @@ def test_verify_runs_a_registered_family(capsys, test_family, tmp_path):
                              "--json", json_path, "--report", tmp_path / "v.md")
     assert code == 1, err
     table = out.splitlines()
-    assert table[0].split() == ["claim", "verdict", "key", "numbers", "time"]
+    assert table[0].split() == ["claim", "verdict", "key", "numbers", "time", "strength"]
     assert any(row.startswith(f"{tag}.cauchy-schwarz") and "HOLDS" in row for row in table)
     assert any(row.startswith(f"{tag}.half-cauchy-schwarz") and "REFUTED" in row for row in table)
     doc = json.loads(json_path.read_text())

@@ -87,7 +87,7 @@ def test_verify_all_end_to_end_writes_the_report_folder(capsys, two_families, tm
     code, out, err = run_cli(capsys, "verify", "all", "--K", "4", *FAST, "--out", out_dir)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split() == ["family", "claim", "verdict", "key", "numbers", "time"]
+    assert lines[0].split() == ["family", "claim", "verdict", "key", "numbers", "time", "strength"]
     assert any(line.split()[:3] == ["geo", f"{tag}.cs", "HOLDS"] for line in lines)
     assert ran == [] and f"not run (add --empirical): {tag}.trained" in out
     for name in ("results.json", "report.md", "report.html", "references.bib"):

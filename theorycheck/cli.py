@@ -391,18 +391,20 @@ def _table_rows(doc: dict) -> list[tuple[str, ...]]:
         why = inconclusive_reason(claim, 48)
         if why:  # the reason is in the JSON too; the table says it in short
             row = row[:2] + (f"{row[2]} ({why})",) + row[3:]
-        rows.append(row if with_family else row[1:])
+        # the verdict's strength (proved / certified / exhaustive / searched), last column
+        strength = str((claim.get("evidence") or {}).get("strength", ""))
+        rows.append((row if with_family else row[1:]) + (strength,))
         for abl in claim.get("ablations") or []:
             cx = abl.get("counterexample")
             numbers = f"margin={format_number(cx.get('margin'), 4)}" if isinstance(cx, dict) else ""
-            abl_row = (f"  without {abl.get('dropped', '')}", str(abl.get("verdict", "")).upper(), numbers, "")
+            abl_row = (f"  without {abl.get('dropped', '')}", str(abl.get("verdict", "")).upper(), numbers, "", "")
             rows.append(("",) + abl_row if with_family else abl_row)
     return rows
 
 
 def _print_table(doc: dict, stream) -> None:
     rows = _table_rows(doc)
-    header = ("claim", "verdict", "key numbers", "time")
+    header = ("claim", "verdict", "key numbers", "time", "strength")
     if doc.get("family") == "all":
         header = ("family",) + header
     if not rows:
@@ -410,13 +412,14 @@ def _print_table(doc: dict, stream) -> None:
         return
     n = len(header)
     widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(n)]
-    widths[n - 2] = min(widths[n - 2], 70)
+    widths[n - 3] = min(widths[n - 3], 70)
 
     def fmt(row):
-        cells = [row[i].ljust(widths[i]) for i in range(n - 2)]
-        key = row[n - 2]
-        cells.append((key if len(key) <= widths[n - 2] else key[: widths[n - 2] - 3] + "...").ljust(widths[n - 2]))
-        cells.append(row[n - 1].rjust(widths[n - 1]))
+        cells = [row[i].ljust(widths[i]) for i in range(n - 3)]
+        key = row[n - 3]
+        cells.append((key if len(key) <= widths[n - 3] else key[: widths[n - 3] - 3] + "...").ljust(widths[n - 3]))
+        cells.append(row[n - 2].rjust(widths[n - 2]))
+        cells.append(row[n - 1].ljust(widths[n - 1]))
         return "  ".join(cells).rstrip()
 
     print(fmt(header), file=stream)

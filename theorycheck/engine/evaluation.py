@@ -107,13 +107,15 @@ def _not_discardable(claim: Any, inputs: Mapping[str, Any]) -> ClaimError:
 
 
 def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "numpy",
-                   *, prepared: bool = False) -> Any:
+                   *, prepared: bool = False, allow_nan: bool = False) -> Any:
     """Evaluate the claim in float64 (``mode="numpy"``) or on torch tensors (``mode="torch"``).
 
     identity/inequality evaluators return ``(lhs, rhs)``, others a scalar. An exception
     raised by the evaluator becomes :class:`ClaimError` ("claim X raised ValueError at
     inputs {...}: ..."); a NaN result too. ``prepared=True``: inputs are already in
-    ``mode`` (torch leaves with gradients).
+    ``mode`` (torch leaves with gradients). ``allow_nan=True``: a NaN result is returned,
+    not raised (the relation search treats it as a hole of the claim's domain and decides it
+    in high precision).
     """
     args = dict(inputs) if prepared else {k: to_mode(v, mode) for k, v in inputs.items()}
     try:
@@ -138,7 +140,7 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
         values = (scalar_out(out, claim, "the value", mode),)
     for v in values:
         fv = float(v.detach()) if is_torch(v) else v
-        if math.isnan(fv) and mode == "numpy":
+        if math.isnan(fv) and mode == "numpy" and not allow_nan:
             raise ClaimError(claim.id, f"returned NaN at inputs {describe_inputs(inputs)}")
     return values if pair else values[0]
 

@@ -36,6 +36,7 @@ from .claim import Claim, Params
 from .errors import ClaimError, Inconclusive
 from .results import AblationResult, Budget, ClaimResult, Counterexample, JudgeContext, KindOutcome, Verdict
 from .shrink import shrink_refutation_sizes
+from .strength import strength_of
 
 __all__ = ["judge", "judge_with"]
 
@@ -288,6 +289,9 @@ def judge(claim_or_id: Any, params: Mapping[str, Any] | None = None, *, budget: 
         evidence.setdefault(claim.sweep.key, _sweep_rows(claim, p, budget, seed))
     if assumptions is not None:
         evidence["active_assumptions"] = sorted(active)
+    level, detail = strength_of(claim.kind, Verdict(outcome.verdict).value, evidence, bool(outcome.proved_exactly))
+    evidence["strength"] = level
+    evidence["strength_detail"] = detail
     return ClaimResult(claim_id=claim.id, params=dict(p), verdict=outcome.verdict,
                        seconds=time.monotonic() - start, evidence=evidence,
                        counterexample=outcome.counterexample, ablations=ablations,

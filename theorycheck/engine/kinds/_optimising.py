@@ -38,6 +38,7 @@ from ..optim.problem import (
     torch_scalar,
 )
 from ..optim.local import draw_input, run_starts
+from ..exhaustive import enumerate_inputs
 
 
 #: Digits used to re-evaluate a candidate counterexample (issue 3 asks for >= 50).
@@ -279,11 +280,18 @@ def optimise_and_classify(ctx: Any, *, use_special: bool, default_steps: int) ->
     n_starts = budget_count(ctx, "starts", per_second=2.0, low=4, high=32)
     steps = steps_for(ctx, default_steps)
     witness = _witness(ctx)
-    plan = starts_for(ctx, n_starts, use_special)
-    runs = run_starts(claim_objective(ctx), ctx.spaces, {}, plan, steps=steps, method="lbfgs", tol=1e-10,
-                     lr=0.05, deadline=getattr(ctx, "deadline", None), rng=ctx.rng,
-                     where=getattr(ctx.claim, "id", "judge"), claim_id=getattr(ctx.claim, "id", "?"),
-                     stop_below=divergence_floor(claimed))
+    finite = enumerate_inputs(ctx.spaces)
+    if finite is not None:
+        # a finite space (the 0-sphere {-r, +r}, small labels): the optimiser cannot move on it,
+        # so every point is checked instead
+        plan = [("exhaustive", pt) for pt in finite]
+        runs = _exhaustive_runs(ctx, finite)
+    else:
+        plan = starts_for(ctx, n_starts, use_special)
+        runs = run_starts(claim_objective(ctx), ctx.spaces, {}, plan, steps=steps, method="lbfgs", tol=1e-10,
+                         lr=0.05, deadline=getattr(ctx, "deadline", None), rng=ctx.rng,
+                         where=getattr(ctx.claim, "id", "judge"), claim_id=getattr(ctx.claim, "id", "?"),
+                         stop_below=divergence_floor(claimed))
     points = [("run", r.index, r.inputs, r.value) for r in runs]
     witness_value = None
     if witness is not None:
@@ -332,7 +340,37 @@ def optimise_and_classify(ctx: Any, *, use_special: bool, default_steps: int) ->
         evidence["undecided_reason"] = undecided[0]["reason"]
     if examples:
         evidence["examples"] = [{"value": finite_or_none(value)} for _, _, _, value in examples]
+    if finite is not None:
+        evidence["exhaustive"] = len(runs) == len(finite)
+        evidence["n_points"] = len(finite)
+    if not reached and not confirmed:
+        evidence.setdefault("reason", _unreached_reason(evidence, witness_reaches))
     return Optimised(claimed, tau, runs, reached, witness, witness_reaches, confirmed, evidence)
+
+
+def _exhaustive_runs(ctx: Any, points: Sequence[Mapping[str, Any]]) -> list[Run]:
+    """One finished 'run' per point of a finite input space (value in float64)."""
+    runs = []
+    for i, pt in enumerate(points):
+        if runs and deadline_passed(getattr(ctx, "deadline", None)):
+            break
+        value = float(call_evaluator(ctx.claim, pt, ctx.params, mode="numpy"))
+        inputs = {k: as_numpy_input(v) for k, v in pt.items()}
+        runs.append(Run(i, "exhaustive", inputs, inputs, value, 0.0, 0, (value,), "converged"))
+    return runs
+
+
+def _unreached_reason(evidence: Mapping[str, Any], witness_reaches: bool) -> str:
+    """Why no HOLDS: no start reached the claimed optimum (a verdict must not rest on the witness alone)."""
+    if evidence.get("stopped_by_deadline") and not evidence.get("n_starts"):
+        return "budget too small: the deadline stopped the optimiser before any start finished (raise --budget)"
+    best = evidence.get("best_value")
+    text = (f"no start reached the claimed optimum {evidence.get('claimed_optimum')!r} "
+            f"(best {best!r} after {evidence.get('n_starts')} starts")
+    text += ", cut by the deadline)" if evidence.get("stopped_by_deadline") else ")"
+    if witness_reaches:
+        text += "; the witness attains it, but no search shows that nothing is lower"
+    return text
 
 
 def largest_entry(inputs: Mapping[str, Any], spaces: Mapping[str, Any]) -> float:

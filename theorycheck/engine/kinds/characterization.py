@@ -79,7 +79,7 @@ def judge_characterization(ctx: Any):
     """
     o = optimise_and_classify(ctx, use_special=True, default_steps=300)
     claimed, tau, reached, confirmed, evidence = o.claimed, o.tau, o.reached, o.confirmed, o.evidence
-    witness, witness_reaches = o.witness, o.witness_reaches
+    witness = o.witness
     dist_tol = max(math.sqrt(tau), 1e-6)
     distances = [_distance(ctx, r.inputs) for r in reached]
     witness_distance = _distance(ctx, witness) if witness is not None else None
@@ -113,7 +113,8 @@ def judge_characterization(ctx: Any):
                 f"claimed: objective > optimum off the property")
         return make_outcome("REFUTED", evidence, optimum_counterexample(ctx, inputs, check["value_float"], claimed, 0.0,
                                                              note, ">"))
-    if (reached or witness_reaches) and far == 0 and not evidence["undecided"]:
+    # HOLDS needs a start that reached c (or every point of a finite space): never the witness alone
+    if reached and far == 0 and not evidence["undecided"]:
         return make_outcome("HOLDS", evidence, None)
     return make_outcome("INCONCLUSIVE", evidence, None)
 

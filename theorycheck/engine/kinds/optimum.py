@@ -22,7 +22,8 @@ def judge_optimum(ctx: Any):
         REFUTED if some input's objective, re-evaluated in mpmath (60 digits), is below
         ``c = optimum(p)`` by more than the tolerance of :func:`optimum_tolerance` plus the
         constraint noise (module docstring); HOLDS if nothing goes below and at least one
-        start (or the witness) reaches ``c`` within the tolerance; INCONCLUSIVE if the
+        start reaches ``c`` within the tolerance (or, on a finite space enumerated
+        exhaustively, some point does; the witness alone is not enough); INCONCLUSIVE if the
         optimum is never reached and nothing goes below (e.g. a claimed optimum that is
         too low, or a budget too small).
 
@@ -35,11 +36,11 @@ def judge_optimum(ctx: Any):
     """
     o = optimise_and_classify(ctx, use_special=True, default_steps=300)
     claimed, reached, confirmed, evidence = o.claimed, o.reached, o.confirmed, o.evidence
-    witness_reaches = o.witness_reaches
     if confirmed is not None:
         evidence["counterexample_value"] = confirmed[3]["value_digits"]
         return make_outcome("REFUTED", evidence, below_counterexample(ctx, claimed, confirmed))
-    if (reached or witness_reaches) and not evidence["undecided"]:
+    # HOLDS needs a start that reached c: a witness alone shows c is attained, not that it is minimal
+    if reached and not evidence["undecided"]:
         return make_outcome("HOLDS", evidence, None)
     return make_outcome("INCONCLUSIVE", evidence, None)
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..._validation import fail
 from ..results import Budget, JudgeContext, KindOutcome, Verdict
 from ..domain import all_discarded_reason
+from ..exhaustive import finite_points
 from ..search import search_evidence, search_relation
 from ..shrink import shrink_counterexample
 from .base import Kind
@@ -41,11 +42,35 @@ def judge_relation(ctx: JudgeContext, *, shrink: bool = True, quick: bool = Fals
         return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
     if all_discarded_reason(state):  # assume() rejected every input: nothing was judged
         return KindOutcome(Verdict.VACUOUS, evidence, None)
+    short = _cut_short(ctx, state)
+    if short is not None:
+        evidence["reason"] = short
+        return KindOutcome(Verdict.INCONCLUSIVE, evidence, None)
     if ctx.claim.trivial is not None and state.trivial_checked and state.informative == 0:
         evidence["reason"] = ("the claimed bound is never tighter than the trivial bound on the "
                               f"{state.trivial_checked} inputs tried")
         return KindOutcome(Verdict.VACUOUS, evidence, None)
     return KindOutcome(Verdict.HOLDS, evidence, None)
+
+
+def _cut_short(ctx: JudgeContext, state: Any) -> str | None:
+    """Why the deadline left the search without the evidence a HOLDS needs, or None.
+
+    A HOLDS needs evaluated inputs beyond the special ones: some random inputs, or a start of
+    the local optimiser that converged. A search cut before that has looked at too little."""
+    if state.stopped_by != "deadline":
+        return None
+    if state.finite and all((pts := finite_points(s, 1)) is not None and len(pts) == 1
+                            for s in ctx.spaces.values()):
+        return None  # a single fixed input, evaluated: nothing more to search
+    if state.finite == 0:
+        return "budget too small: the deadline stopped the search before any input was evaluated"
+    random_inputs = state.tried["hypothesis"] + state.tried["random"]
+    continuous = any(s.continuous for s in ctx.spaces.values())
+    if random_inputs == 0 and (state.starts_converged == 0 or not continuous):
+        return (f"budget too small: the deadline stopped the search after {state.total} inputs, before "
+                "its random phases ran or the local optimiser finished a start (raise --budget)")
+    return None
 
 
 class Inequality(Kind):
@@ -141,7 +166,7 @@ class Identity(Kind):
         outcome = judge_relation(ctx)
         outcome.evidence["proof"] = status
         refutation = _proof_refutation(result)
-        if refutation is not None and outcome.verdict is Verdict.HOLDS:
+        if refutation is not None and outcome.verdict in (Verdict.HOLDS, Verdict.INCONCLUSIVE):
             # Exact arithmetic already found the identity false: a budget too short for the
             # float search to confirm a counterexample must not read as HOLDS.
             outcome.verdict = Verdict.INCONCLUSIVE
