@@ -634,8 +634,15 @@ class _Search:
     def _hill_climb(self, start: dict, variables: list[str], steps: int) -> None:
         spaces = self.spaces
         current = {k: np.array(v) for k, v in start.items()}
-        lhs, rhs = call_evaluator(self.claim, current, self.p)
-        cur_rel = -violation(self.claim.relation, lhs, rhs) / max(1.0, abs(lhs), abs(rhs))
+        try:
+            lhs, rhs = call_evaluator(self.claim, current, self.p, allow_nan=True)
+        except Discarded:  # assume() rejects this start: nothing to climb from
+            note_discarded(self.state, "adversarial")
+            return
+        with np.errstate(all="ignore"):
+            cur_rel = -violation(self.claim.relation, lhs, rhs) / max(1.0, abs(lhs), abs(rhs))
+        if not np.isfinite(cur_rel):  # a hole: any finite neighbour is an improvement
+            cur_rel = math.inf
         sigma = 0.3
         stop_at = self._start_deadline()
         for step in range(steps):
