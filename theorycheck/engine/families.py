@@ -56,6 +56,9 @@ __all__ = [
     "run_family",
     "run_checks",
     "run_all",
+    "entry_key",
+    "previous_entries",
+    "validate_checks",
     "plan_all",
     "PlannedFamily",
     "default_all_budget",
@@ -406,19 +409,24 @@ class RunResults:
     platform: str = field(default_factory=_platform.platform)
     theorycheck_version: str | None = None
     schema_version: int = SCHEMA_VERSION
+    #: claims that raised (ClaimError): ``{"id", "family", "params", "message", "reproduce"}``
+    errors: list = field(default_factory=list)
+    #: False while the run is going on (streamed partial documents) or after an interrupt
+    complete: bool = True
 
     @property
     def verdicts(self) -> list[str]:
         return [_verdict_name(e.result) for e in self.entries]
 
     def exit_code(self) -> int:
-        return exit_code(self.verdicts)
+        """As :func:`exit_code` of the verdicts; 2 when a claim raised (an error entry)."""
+        return 2 if self.errors else exit_code(self.verdicts)
 
     def to_dict(self) -> dict:
         from .. import __version__
         from .results import to_jsonable
 
-        return {
+        doc = {
             "schema_version": self.schema_version,
             "theorycheck_version": self.theorycheck_version or __version__,
             "seed": self.seed,
@@ -430,8 +438,12 @@ class RunResults:
             "platform": self.platform,
             "versions": dict(self.versions),
             "references": dict(self.references),
+            "complete": bool(self.complete),
             "claims": [e.to_dict() for e in self.entries],
         }
+        if self.errors:  # only when a claim raised: documents of clean runs are unchanged
+            doc["errors"] = to_jsonable(list(self.errors))
+        return doc
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> "RunResults":
@@ -448,7 +460,8 @@ class RunResults:
                    references=dict(doc.get("references") or {}), family=doc.get("family"),
                    options=dict(doc.get("options") or {}), versions=dict(doc.get("versions") or {}),
                    platform=doc.get("platform", ""), theorycheck_version=doc.get("theorycheck_version"),
-                   schema_version=doc.get("schema_version", SCHEMA_VERSION))
+                   schema_version=doc.get("schema_version", SCHEMA_VERSION),
+                   errors=list(doc.get("errors") or []), complete=bool(doc.get("complete", True)))
 
 
 def exit_code(verdicts: Iterable[Any]) -> int:
@@ -489,9 +502,56 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+def entry_key(family: str | None, claim_id: str, params: Mapping[str, Any]) -> str:
+    """The identity of a judged claim within a run: family, id and resolved parameters.
+
+    ``--resume`` matches a partial document's claims to the planned ones by this key.
+    """
+    import json
+
+    from .results import to_jsonable
+
+    return json.dumps([family, claim_id, to_jsonable(dict(params))], sort_keys=True, allow_nan=False)
+
+
+def previous_entries(doc: Mapping[str, Any]) -> dict[str, RunEntry]:
+    """The judged claims of a (partial) results document, by :func:`entry_key`."""
+    out = {}
+    for entry in RunResults.from_dict(doc).entries:
+        res = entry.result
+        out[entry_key(entry.family, res.get("id", ""), res.get("params") or {})] = entry
+    return out
+
+
+def validate_checks(checks: Sequence[Check]) -> None:
+    """Check every claim's parameters, ``requires`` and input spaces before any is judged.
+
+    A size at which a claim cannot run (a parameter out of range, an input space that
+    refuses the sizes) raises ``InvalidArgumentError`` naming the claim and the parameter,
+    before the first claim is judged. Other errors of a claim (a user's ``requires`` that
+    raises) are left to the run, which records them as error entries.
+    """
+    from .judge import check_runnable
+
+    for check in checks:
+        check_runnable(_claim_of(check.claim), dict(check.params))
+
+
+def _error_record(cl: Any, check: Check, family: str | None, exc: BaseException) -> dict:
+    params = dict(check.params)
+    try:
+        params = dict(cl.resolve_params(params))
+    except Exception:  # noqa: BLE001 - the parameters themselves may be the error
+        pass
+    return {"id": str(getattr(cl, "id", check.claim)), "family": family, "params": params,
+            "message": " ".join(str(exc).split()), "reproduce": check.reproduce}
+
+
 def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ablate: bool = False,
                progress: Any = None, command: str | None = None, family: str | None = None,
-               options: Mapping[str, Any] | None = None) -> RunResults:
+               options: Mapping[str, Any] | None = None, on_result: Callable[[RunResults], None] | None = None,
+               previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+               validate: bool = False) -> RunResults:
     """Judge every check in order and collect a :class:`RunResults`.
 
     Parameters
@@ -511,6 +571,17 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         The command recorded in the report; the CLI passes its own command line. Default:
         the checks' shared ``reproduce`` command when they have one, else a description of
         this Python call (the engine does not read ``sys.argv``: it knows no CLI).
+    on_result : callable, optional
+        Called after each claim with the :class:`RunResults` so far (``complete=False``):
+        the CLI streams it to disk, so an interrupted run keeps what was judged.
+    previous : dict, optional
+        Already judged entries by :func:`entry_key` (from :func:`previous_entries` of a
+        partial document): reused as they are instead of judged again (``--resume``).
+    fail_fast : bool
+        True (default): a claim that raises ``ClaimError`` ends the run with it. False: it
+        becomes an entry of ``errors`` (message and reproduce command) and the run goes on.
+    validate : bool
+        Run :func:`validate_checks` first (sizes checked before anything is judged).
     """
     from ..citations import resolve
     from ..progress import Progress
@@ -533,14 +604,53 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         enabled = None if progress is None else bool(progress)
         bar, own_bar = Progress(len(checks), enabled=enabled, expected_seconds=expected), True
 
+    from .errors import ClaimError
+
+    if validate:
+        validate_checks(checks)
     references: dict[str, dict] = {}
     entries: list[RunEntry] = []
+    errors: list[dict] = []
     started = _now()
+    if command is None:
+        command = _default_command(checks, seed)
+    versions = package_versions()  # once: a RunResults per streamed claim must not re-read metadata
+
+    def results(complete: bool) -> RunResults:
+        return RunResults(entries=list(entries), seed=seed, command=command, started=started,
+                          budget=_budget_dict(budget if budget is not None else Budget()),
+                          references=dict(references), family=family, options=dict(options or {}),
+                          versions=versions, errors=list(errors), complete=complete)
+
     try:
         for check, cl in zip(checks, claims):
             bar.start_step(cl.id)
-            result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed, ablate=ablate)
             refs = resolve(getattr(cl, "cite", None))
+            before = None
+            if previous:
+                try:
+                    before = previous.get(entry_key(family if family is not None else getattr(cl, "family", None),
+                                                    cl.id, cl.resolve_params(dict(check.params))))
+                except Exception:  # noqa: BLE001 - bad params: judged (and reported) below
+                    before = None
+            if before is not None:  # judged by the interrupted run: kept as it was
+                for ref in refs:
+                    references.setdefault(ref.key, ref.to_dict())
+                entries.append(before)
+                bar.advance(cl.id)
+                continue
+            try:
+                result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed,
+                               ablate=ablate)
+            except ClaimError as exc:
+                if fail_fast:
+                    raise
+                errors.append(_error_record(cl, check, family if family is not None
+                                            else getattr(cl, "family", None), exc))
+                bar.advance(cl.id)
+                if on_result is not None:
+                    on_result(results(False))
+                continue
             for ref in refs:
                 references.setdefault(ref.key, ref.to_dict())
             entries.append(RunEntry(
@@ -555,14 +665,12 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
                 family=family if family is not None else getattr(cl, "family", None),
             ))
             bar.advance(cl.id)
+            if on_result is not None:
+                on_result(results(False))
     finally:
         if own_bar:
             bar.close()
-    if command is None:
-        command = _default_command(checks, seed)
-    return RunResults(entries=entries, seed=seed, command=command, started=started,
-                      budget=_budget_dict(budget if budget is not None else Budget()),
-                      references=references, family=family, options=dict(options or {}))
+    return results(True)
 
 
 def _default_command(checks: Sequence[Check], seed: int) -> str:
@@ -614,7 +722,10 @@ def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: A
 
 
 def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
-               ablate: bool = False, progress: Any = None, command: str | None = None) -> RunResults:
+               ablate: bool = False, progress: Any = None, command: str | None = None,
+               on_result: Callable[[RunResults], None] | None = None,
+               previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+               validate: bool = False) -> RunResults:
     """Run every sub-check of the family ``name`` with the given options.
 
     Parameters
@@ -624,7 +735,7 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
     options : dict, optional
         Family options (``{"K": 10}``); missing ones take their defaults. Unknown names,
         wrong types and out-of-range values raise ``InvalidArgumentError``.
-    budget, seed, ablate, progress
+    budget, seed, ablate, progress, on_result, previous, fail_fast, validate
         As in :func:`run_checks`.
 
     Returns
@@ -641,7 +752,8 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
         checks.append(_check_of(family, item, reproduce))
     return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
                       command=command if command is not None else reproduce, family=family.name,
-                      options={k: p[k] for k in family_option_names(family)})
+                      options={k: p[k] for k in family_option_names(family)}, on_result=on_result,
+                      previous=previous, fail_fast=fail_fast, validate=validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -771,11 +883,15 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
 
 def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
             ablate: bool = False, empirical: bool = False, progress: Any = None, command: str | None = None,
-            family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None) -> RunResults:
+            family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None,
+            on_result: Callable[[RunResults], None] | None = None,
+            previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+            validate: bool = False) -> RunResults:
     """Run every registered family (``theorycheck verify all``) into one :class:`RunResults`.
 
-    Parameters are those of :func:`plan_all`, plus ``progress`` and ``command`` as in
-    :func:`run_checks`. Each claim entry keeps its ``family`` and the ``verify`` command
+    Parameters are those of :func:`plan_all`, plus ``progress``, ``command``,
+    ``on_result``, ``previous``, ``fail_fast`` and ``validate`` as in :func:`run_checks`
+    (``validate`` checks every family's claims before the first is judged). Each claim entry keeps its ``family`` and the ``verify`` command
     that reproduces its family's run; the document's ``family`` is ``"all"`` and its
     ``options`` record the options given, ``empirical``, the families run and the
     empirical claims left out.
@@ -800,22 +916,12 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
         bar = Progress(max(total, 1), enabled=None if progress is None else bool(progress),
                        expected_seconds=expected or None)
         own_bar = True
+    if validate:  # every family's sizes before the first claim of any is judged
+        validate_checks([c for pf in plans for c in pf.checks])
     entries: list[RunEntry] = []
+    errors: list[dict] = []
     references: dict = {}
     started = _now()
-    try:
-        for pf in plans:
-            if not pf.checks:
-                continue
-            part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
-                              command=command, family=pf.family.name,
-                              options={k: pf.params[k] for k in family_option_names(pf.family)})
-            entries.extend(part.entries)
-            for key, ref in part.references.items():
-                references.setdefault(key, ref)
-    finally:
-        if own_bar:
-            bar.close()
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
     if command is None:
         command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
@@ -826,5 +932,34 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     run_options = {**given, "empirical": bool(empirical),
                    "families": [pf.family.name for pf in plans if pf.checks],
                    "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
-    return RunResults(entries=entries, seed=seed, command=command, started=started,
-                      budget=_budget_dict(shared), references=references, family="all", options=run_options)
+    versions = package_versions()
+
+    def results(part: RunResults | None, complete: bool) -> RunResults:
+        refs = dict(references)
+        for key, ref in (part.references if part is not None else {}).items():
+            refs.setdefault(key, ref)
+        return RunResults(entries=entries + (part.entries if part is not None else []), seed=seed,
+                          command=command, started=started, budget=_budget_dict(shared), references=refs,
+                          family="all", options=run_options, versions=versions,
+                          errors=errors + (part.errors if part is not None else []), complete=complete)
+
+    def stream(part: RunResults) -> None:
+        if on_result is not None:
+            on_result(results(part, False))
+
+    try:
+        for pf in plans:
+            if not pf.checks:
+                continue
+            part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
+                              command=command, family=pf.family.name,
+                              options={k: pf.params[k] for k in family_option_names(pf.family)},
+                              on_result=stream, previous=previous, fail_fast=fail_fast)
+            entries.extend(part.entries)
+            errors.extend(part.errors)
+            for key, ref in part.references.items():
+                references.setdefault(key, ref)
+    finally:
+        if own_bar:
+            bar.close()
+    return results(None, True)

@@ -64,6 +64,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .durable import atomic_write_bytes
+
 __all__ = [
     "ReportFigure",
     "report_figures",
@@ -732,6 +734,6 @@ def write_figures(doc: Mapping[str, Any], folder: str | Path,
         folder.mkdir(parents=True, exist_ok=True)
     for fig in figures:
         path = folder / fig.filename
-        path.write_bytes(fig.png)
+        atomic_write_bytes(path, fig.png)
         paths.append(str(path))
     return paths
