@@ -47,6 +47,8 @@ EXIT_REFUTED = 1
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 EXIT_INTERNAL = 4
+#: errno values of a failed write (full disk, quota, read-only, permission): exit 2, no traceback
+_WRITE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -631,7 +633,7 @@ def _finish(results: Any, args: argparse.Namespace, *, output: Any = None, stopp
     if out is not None:
         _print_summary(doc, args, written, out)
     for err in doc.get("errors", []):  # every error, even with -q: no verdict for these claims
-        print(f"theorycheck: error: {err['message']}\n  reproduce: {err['reproduce']}", file=sys.stderr)
+        print(f"theorycheck: error: {err['message']} (reproduce: {err['reproduce']})", file=sys.stderr)
     if stopped is not None:
         judged = len(doc.get("claims", []))
         where = getattr(args, "out", None) or (args.json_path if args.json_path not in (None, "-") else None)
@@ -958,6 +960,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, ClaimError):
             print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            # a write that failed (full disk, read-only file system): the earlier file is intact
+            # (every write is atomic); not a bug of theorycheck, so no traceback
+            where = f" {exc.filename}" if exc.filename else ""
+            print(f"theorycheck: error: cannot write{where}: {exc.strerror or exc}; the files written "
+                  f"before are intact", file=sys.stderr)
             return EXIT_USAGE
         traceback.print_exc(file=sys.stderr)
         print(f"theorycheck: internal error ({type(exc).__name__}); please report it with the traceback above",
