@@ -19,6 +19,7 @@ Exit codes
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -48,7 +49,8 @@ EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 EXIT_INTERNAL = 4
 #: errno values of a failed write (full disk, quota, read-only, permission): exit 2, no traceback
-_WRITE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
+_WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM")
+                          if hasattr(errno, name))
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -473,23 +475,31 @@ class _Output:
 
     def check_paths(self) -> None:
         """Before the run: every output path writable, ``--out`` a folder and not in use."""
-        from .report.durable import RunLock, RunLockedError, check_out_folder, check_writable_file
+        from .report.durable import check_out_folder, check_writable_file
 
         args = self.args
         if self.folder:
             check_out_folder(self.folder)
-            try:
-                self.lock = RunLock(self.folder).acquire()
-            except RunLockedError as exc:
-                raise _UsageError(str(exc)) from None
+            if os.path.isdir(self.folder):  # a new folder is created (and locked) with its first file
+                self._lock()
         if args.json_path not in (None, "-"):
             check_writable_file(args.json_path, "--json")
         if args.report_path not in (None, "-"):
             check_writable_file(args.report_path, "--report")
 
+    def _lock(self) -> None:
+        from .report.durable import RunLock, RunLockedError
+
+        try:
+            self.lock = RunLock(self.folder).acquire()
+        except RunLockedError as exc:
+            raise _UsageError(str(exc)) from None
+
     def _start(self) -> None:
         from .report.durable import Journal, Manifest
 
+        if self.folder and self.lock is None:
+            self._lock()
         if self.folder:
             # the earlier run's reports go now: the folder never mixes two runs' files (only
             # files a theorycheck run wrote, by the manifest; the document itself is replaced)
@@ -536,9 +546,10 @@ def _run_durably(args: argparse.Namespace, run: Any) -> int:
     import dataclasses
 
     output = _Output(args)
-    output.check_paths()
-    signals = _Signals()
+    signals = None
     try:
+        output.check_paths()  # inside the try: a failed check after the lock still releases it
+        signals = _Signals()
         try:
             results = run(on_result=output.update, fail_fast=False, validate=True,
                           previous=getattr(args, "_previous", None) or None)
@@ -558,7 +569,8 @@ def _run_durably(args: argparse.Namespace, run: Any) -> int:
         return signals.caught or code
     finally:
         output.close()
-        signals.restore()
+        if signals is not None:
+            signals.restore()
 
 
 def _resume(args: argparse.Namespace, load_error: Exception | None) -> int:
@@ -964,9 +976,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
             # a write that failed (full disk, read-only file system): the earlier file is intact
             # (every write is atomic); not a bug of theorycheck, so no traceback
-            where = f" {exc.filename}" if exc.filename else ""
-            print(f"theorycheck: error: cannot write{where}: {exc.strerror or exc}; the files written "
-                  f"before are intact", file=sys.stderr)
+            where = f": {exc.filename}" if exc.filename else ""
+            print(f"theorycheck: error: {exc.strerror or exc}{where} (every write is atomic: the files "
+                  f"written before are intact)", file=sys.stderr)
             return EXIT_USAGE
         traceback.print_exc(file=sys.stderr)
         print(f"theorycheck: internal error ({type(exc).__name__}); please report it with the traceback above",

@@ -30,10 +30,14 @@ _GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45"]
 
 def _save(fig: Figure, path: str | Path) -> str:
     FigureCanvasAgg(fig)
+    import io
+
+    from ..report.durable import atomic_write_bytes
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    return str(path)
+    buffer = io.BytesIO()  # rendered in memory, then written atomically (never a truncated PNG)
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _series(history: Sequence[dict], key: str) -> tuple[np.ndarray, np.ndarray]:

@@ -364,6 +364,8 @@ class RunEntry:
     target: str | None = None
     family: str | None = None
     origin: str = ""
+    #: taken over from an interrupted run's document by ``--resume`` (not judged again)
+    reused: bool = field(default=False, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         doc = self.result.to_dict() if hasattr(self.result, "to_dict") else dict(self.result)
@@ -572,20 +574,15 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         the checks' shared ``reproduce`` command when they have one, else a description of
         this Python call (the engine does not read ``sys.argv``: it knows no CLI).
     on_result : callable, optional
-        Called after each claim with the :class:`RunResults` so far (``complete=False``):
-        the CLI streams it to disk, so an interrupted run keeps what was judged.
+        Called after each claim with the :class:`RunResults` so far (``complete=False``).
     previous : dict, optional
-        Already judged entries by :func:`entry_key` (from :func:`previous_entries` of a
-        partial document): reused as they are instead of judged again (``--resume``).
-    fail_fast : bool
-        True (default): a claim that raises ``ClaimError`` ends the run with it. False: it
-        becomes an entry of ``errors`` (message and reproduce command) and the run goes on.
-    validate : bool
-        Run :func:`validate_checks` first (sizes checked before anything is judged).
+        Entries by :func:`entry_key` (:func:`previous_entries`) reused, not judged (``--resume``).
+    fail_fast, validate : bool
+        ``fail_fast``: a ``ClaimError`` ends the run (else it becomes an ``errors`` entry and the
+        run goes on). ``validate``: :func:`validate_checks` first, before anything is judged.
     """
     from ..citations import resolve
-    from ..progress import Progress
-    from .judge import judge
+    from .errors import ClaimError
     from .results import Budget
 
     seed = check_int(seed, "seed", "run_checks", min_value=0)
@@ -593,84 +590,79 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         budget = Budget(seconds=check_real(budget, "budget", "run_checks", gt=0.0))
     checks = list(checks)
     claims = [_claim_of(c.claim) for c in checks]
-
-    # a claim's budget covers its ablations too (judge splits it), so the run should take
-    # about one budget per claim; the bar uses that as its estimate
+    # a claim's budget covers its ablations (judge splits it): about one budget per claim for the bar
     seconds = getattr(budget if budget is not None else Budget(), "seconds", None)
-    expected = seconds * len(checks) if seconds else None
-    if isinstance(progress, Progress):
-        bar, own_bar = progress, False
-    else:
-        enabled = None if progress is None else bool(progress)
-        bar, own_bar = Progress(len(checks), enabled=enabled, expected_seconds=expected), True
-
-    from .errors import ClaimError
-
-    if validate:
+    if validate:  # every claim's sizes before the first is judged
         validate_checks(checks)
-    references: dict[str, dict] = {}
-    entries: list[RunEntry] = []
-    errors: list[dict] = []
-    started = _now()
-    if command is None:
-        command = _default_command(checks, seed)
-    versions = package_versions()  # once: a RunResults per streamed claim must not re-read metadata
+    bar, own_bar = _progress_bar(progress, len(checks), seconds * len(checks) if seconds else None)
+    references, entries, errors = {}, [], []  # type: dict[str, dict], list[RunEntry], list[dict]
+    command = _default_command(checks, seed) if command is None else command
+    header = dict(seed=seed, command=command, started=_now(), family=family, options=dict(options or {}),
+                  budget=_budget_dict(budget if budget is not None else Budget()),
+                  versions=package_versions())  # once: not re-read for every streamed claim
 
     def results(complete: bool) -> RunResults:
-        return RunResults(entries=list(entries), seed=seed, command=command, started=started,
-                          budget=_budget_dict(budget if budget is not None else Budget()),
-                          references=dict(references), family=family, options=dict(options or {}),
-                          versions=versions, errors=list(errors), complete=complete)
+        return RunResults(entries=list(entries), references=dict(references), errors=list(errors),
+                          complete=complete, **header)
 
     try:
         for check, cl in zip(checks, claims):
             bar.start_step(cl.id)
             refs = resolve(getattr(cl, "cite", None))
-            before = None
-            if previous:
-                try:
-                    before = previous.get(entry_key(family if family is not None else getattr(cl, "family", None),
-                                                    cl.id, cl.resolve_params(dict(check.params))))
-                except Exception:  # noqa: BLE001 - bad params: judged (and reported) below
-                    before = None
-            if before is not None:  # judged by the interrupted run: kept as it was
-                for ref in refs:
-                    references.setdefault(ref.key, ref.to_dict())
-                entries.append(before)
-                bar.advance(cl.id)
-                continue
+            fam = family if family is not None else getattr(cl, "family", None)
             try:
-                result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed,
-                               ablate=ablate)
+                entry = _judged_entry(cl, check, fam, refs, previous, budget=_budget_for(budget, check),
+                                      seed=seed, ablate=ablate)
             except ClaimError as exc:
                 if fail_fast:
                     raise
-                errors.append(_error_record(cl, check, family if family is not None
-                                            else getattr(cl, "family", None), exc))
-                bar.advance(cl.id)
-                if on_result is not None:
-                    on_result(results(False))
-                continue
-            for ref in refs:
-                references.setdefault(ref.key, ref.to_dict())
-            entries.append(RunEntry(
-                result=result,
-                kind=str(getattr(cl, "kind", "")),
-                statement=str(getattr(cl, "statement", "")),
-                cite=[ref.key for ref in refs],
-                summary_keys=list(getattr(cl, "summary_keys", None) or ()),
-                reproduce=check.reproduce,
-                target=check.target,
-                origin=str(getattr(cl, "origin", "")),
-                family=family if family is not None else getattr(cl, "family", None),
-            ))
+                errors.append(_error_record(cl, check, fam, exc))
+                entry = None
+            if entry is not None:
+                references.update({ref.key: ref.to_dict() for ref in refs if ref.key not in references})
+                entries.append(entry)
             bar.advance(cl.id)
-            if on_result is not None:
+            if on_result is not None and (entry is None or not getattr(entry, "reused", False)):
                 on_result(results(False))
     finally:
         if own_bar:
             bar.close()
     return results(True)
+
+
+def _progress_bar(progress: Any, n: int, expected: float | None) -> tuple:
+    """``(bar, own)``: the caller's Progress, or a new one (``None``: on a terminal only)."""
+    from ..progress import Progress
+
+    if isinstance(progress, Progress):
+        return progress, False
+    return Progress(max(n, 1), enabled=None if progress is None else bool(progress), expected_seconds=expected), True
+
+
+def _judged_entry(cl: Any, check: Check, family: str | None, refs: list, previous: Mapping[str, RunEntry] | None,
+                  *, budget: Any, seed: int, ablate: bool) -> RunEntry:
+    """The entry of one check: reused from ``previous`` (``--resume``) when it is there, else judged."""
+    from .judge import judge
+
+    if previous:
+        try:
+            before = previous.get(entry_key(family, cl.id, cl.resolve_params(dict(check.params))))
+        except Exception:  # noqa: BLE001 - bad params: judged (and reported) below
+            before = None
+        if before is not None:  # judged by the interrupted run: kept as it was
+            return dataclasses.replace(before, reused=True)
+    result = judge(cl, dict(check.params), budget=budget, seed=seed, ablate=ablate)
+    return RunEntry(
+        result=result,
+        kind=str(getattr(cl, "kind", "")),
+        statement=str(getattr(cl, "statement", "")),
+        cite=[ref.key for ref in refs],
+        summary_keys=list(getattr(cl, "summary_keys", None) or ()),
+        reproduce=check.reproduce,
+        target=check.target,
+        origin=str(getattr(cl, "origin", "")),
+        family=family,
+    )
 
 
 def _default_command(checks: Sequence[Check], seed: int) -> str:
@@ -881,6 +873,17 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
     return out
 
 
+def _all_options(options: Mapping[str, Any] | None, plans: Sequence[PlannedFamily], empirical: bool) -> dict:
+    """The ``options`` a ``verify all`` document records: those given, as the families read
+    them (``"4"`` -> 4), ``empirical``, the families run and the empirical claims left out."""
+    given = {}
+    for key, value in dict(options or {}).items():
+        if value is not None:
+            given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
+    return {**given, "empirical": bool(empirical), "families": [pf.family.name for pf in plans if pf.checks],
+            "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
+
+
 def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
             ablate: bool = False, empirical: bool = False, progress: Any = None, command: str | None = None,
             family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None,
@@ -902,7 +905,6 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     >>> res.family, len(res.entries)
     ('all', 0)
     """
-    from ..progress import Progress
     from .results import Budget
 
     seed = check_int(seed, "seed", "run_all", min_value=0)
@@ -910,12 +912,7 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
                      ablate=ablate, names=names)
     total = sum(len(pf.checks) for pf in plans)
     expected = sum(len(pf.checks) * (pf.budget.seconds or 0.0) for pf in plans)
-    if isinstance(progress, Progress):
-        bar, own_bar = progress, False
-    else:
-        bar = Progress(max(total, 1), enabled=None if progress is None else bool(progress),
-                       expected_seconds=expected or None)
-        own_bar = True
+    bar, own_bar = _progress_bar(progress, total, expected or None)
     if validate:  # every family's sizes before the first claim of any is judged
         validate_checks([c for pf in plans for c in pf.checks])
     entries: list[RunEntry] = []
@@ -925,13 +922,7 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
     if command is None:
         command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
-    given = {}
-    for key, value in dict(options or {}).items():  # as the families read them (``"4"`` -> 4)
-        if value is not None:
-            given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
-    run_options = {**given, "empirical": bool(empirical),
-                   "families": [pf.family.name for pf in plans if pf.checks],
-                   "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
+    run_options = _all_options(options, plans, empirical)
     versions = package_versions()
 
     def results(part: RunResults | None, complete: bool) -> RunResults:

@@ -253,12 +253,19 @@ class RunLock:
 
 
 def _probe_folder(folder: str, option: str, caller: str) -> None:
-    """Create ``folder`` if needed and check a file can be created in it (a real probe:
-    ``os.access`` is wrong for root and for read-only mounts)."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise fail(option, caller, f"a folder that can be created ({exc.strerror})", folder) from None
+    """Check that a file can be created in ``folder`` without creating anything a failed run
+    would leave behind: an existing folder gets a real probe file (``os.access`` is wrong for
+    root and for read-only mounts); a missing one needs its nearest existing ancestor to be a
+    writable folder (it is created when the first file is written)."""
+    if not os.path.isdir(folder):
+        ancestor = os.path.dirname(os.path.abspath(folder))
+        while not os.path.exists(ancestor):
+            ancestor = os.path.dirname(ancestor)
+        if not os.path.isdir(ancestor):
+            raise fail(option, caller, f"a path that can be created ({ancestor} is a file)", folder)
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise fail(option, caller, f"a path that can be created ({ancestor} is not writable)", folder)
+        return
     try:
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".theorycheck-probe.")
         os.close(fd)
