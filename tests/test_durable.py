@@ -20,6 +20,8 @@ from theorycheck import cli
 from theorycheck.report import durable
 from theorycheck.report.json_report import read_json, strip_timings, validate_document
 
+from tests.test_verify_all import two_families  # noqa: F401 - a fixture: two small families
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -284,7 +286,7 @@ def test_impossible_size_fails_before_the_run_and_its_suggestion_works(tmp_path,
 def test_sigint_keeps_the_judged_claims_and_resume_equals_an_uninterrupted_run(tmp_path):
     sig, code = signal.SIGINT, 130
     out = tmp_path / "r.json"
-    argv = ["verify", "barlow", "--examples", "5", "--json", str(out), "-q"]
+    argv = ["verify", "barlow", "--budget", "60", "--examples", "5", "--json", str(out), "-q"]  # no deadline cut
     proc = _spawn(*argv)
     _wait_for_claims(str(tmp_path / "r.jsonl"), proc, n=2)
     proc.send_signal(sig)
@@ -337,3 +339,30 @@ def test_resume_of_a_complete_document_does_nothing(tmp_path, capsys):
 def test_old_documents_without_complete_still_validate():
     doc = {"schema_version": 1, "theorycheck_version": "0.1.0", "seed": 0, "command": "x", "claims": []}
     assert validate_document(dict(doc)) == doc
+
+
+def test_verify_all_resume_in_process_equals_an_uninterrupted_run(tmp_path, monkeypatch, two_families):
+    """``verify all --resume DIR`` (small registered families; the interrupt is raised by the
+    streaming hook after the first claim, as a Ctrl-C there would)."""
+    real_update = cli._Output.update
+    seen = []
+
+    def interrupt_after_first(self, partial):
+        real_update(self, partial)
+        seen.append(len(partial.entries))
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+
+    # a budget no search reaches on a loaded machine: the deadline never cuts a search short
+    argv = ["verify", "all", "--empirical", "--budget", "60", "--examples", "20", "-q", "--out"]
+    monkeypatch.setattr(cli._Output, "update", interrupt_after_first)
+    assert cli.main(argv + [str(tmp_path / "a")]) == cli.EXIT_SIGINT
+    partial = read_json(tmp_path / "a" / "results.json")
+    assert partial["complete"] is False and len(partial["claims"]) == 1
+    monkeypatch.setattr(cli._Output, "update", real_update)
+    assert cli.main(["verify", "all", "--resume", str(tmp_path / "a"), "-q"]) == 0
+    assert cli.main(argv + [str(tmp_path / "b")]) == 0
+    resumed, whole = (_no_timing(read_json(tmp_path / d / "results.json")) for d in ("a", "b"))
+    assert resumed["command"] == partial["command"]
+    resumed.pop("command"), whole.pop("command")
+    assert resumed == whole and len(whole["claims"]) == 2
