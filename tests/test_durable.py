@@ -260,7 +260,7 @@ def test_the_budget_interrupts_a_sleeping_evaluator(tmp_path, capsys):
     start = time.monotonic()
     assert cli.main(["check", f"{path}::sleeps", "--budget", "1", "--json", str(tmp_path / "r.json"),
                      "-q"]) == cli.EXIT_INCONCLUSIVE
-    assert time.monotonic() - start < 10  # budget 1 s + grace 3 s, not 60 s
+    assert time.monotonic() - start < 12  # budget 1 s + grace 4 s, not 60 s
     claim = read_json(tmp_path / "r.json")["claims"][0]
     assert claim["verdict"] == "INCONCLUSIVE" and "deadline" in claim["evidence"]["reason"]
 

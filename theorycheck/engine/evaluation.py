@@ -59,9 +59,11 @@ _ALARM_RETRY = 0.05
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
+    # armed again first: Python may run a handler inside a callback that swallows its
+    # exception (a gc callback of Hypothesis's); then the next alarm raises again
+    signal.setitimer(signal.ITIMER_REAL, _ALARM_RETRY)
     if _IN_EVALUATOR[0] > 0:
         raise EvaluationTimeout(time.monotonic() - _ALARM_START[0])
-    signal.setitimer(signal.ITIMER_REAL, _ALARM_RETRY)  # not inside an evaluation: look again shortly
 
 
 def _alarm_available() -> bool:

@@ -46,7 +46,7 @@ MAIN_SHARE_WHEN_ABLATING = 0.5
 #: An evaluation still running this long after the deadline is interrupted (seconds:
 #: max of the two numbers, the second a share of the budget): room for the bookkeeping
 #: and confirmation that follow a search, not for an evaluation that never returns.
-DEADLINE_GRACE = (3.0, 0.5)
+DEADLINE_GRACE = (4.0, 1.0)
 _MAX_VIOLATING_SIZES = 4
 
 
