@@ -12,11 +12,14 @@ Exit codes
    a claim that raises): one line on stderr, no traceback
 3  no claim refuted, but at least one INCONCLUSIVE
 4  internal error (a bug in theorycheck: please report it with the traceback)
+130  interrupted by SIGINT (Ctrl-C); 143 stopped by SIGTERM: the claims judged so far are
+   written (``"complete": false``) and ``--resume`` finishes the run
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -45,6 +48,11 @@ EXIT_REFUTED = 1
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 EXIT_INTERNAL = 4
+#: errno values of a failed write (full disk, quota, read-only, permission): exit 2, no traceback
+_WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM")
+                          if hasattr(errno, name))
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
 
 EXIT_CODES_HELP = """exit codes:
   0  every claim HOLDS (or is VACUOUS: its assumptions cannot be met)
@@ -52,7 +60,9 @@ EXIT_CODES_HELP = """exit codes:
   2  usage or input error (bad option, missing file, unknown claim or parameter,
      a claim that raises); one line on stderr
   3  nothing refuted, but at least one claim is INCONCLUSIVE
-  4  internal error in theorycheck (a traceback is printed)"""
+  4  internal error in theorycheck (a traceback is printed)
+  130/143  interrupted by SIGINT/SIGTERM; the claims judged so far are written
+     ("complete": false), --resume finishes the run"""
 
 
 class _UsageError(Exception):
@@ -84,6 +94,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--report", dest="report_path", default=None, metavar="PATH",
                        help="write the report to PATH: self-contained HTML with figures for .html, LaTeX for "
                             ".tex, Markdown otherwise; '-' for Markdown on stdout")
+    group.add_argument("--fail-fast", action="store_true",
+                       help="stop at the first claim that raises an error (default: record it as an error "
+                            "entry and go on; exit code 2 at the end)")
+    group.add_argument("--resume", default=None, metavar="PATH",
+                       help="finish an interrupted run: PATH is its --out folder or its --json file; only the "
+                            "claims missing from it are judged, with the settings recorded in it (the other "
+                            "options of this command line are ignored)")
 
 
 def _load_shipped() -> Exception | None:
@@ -448,7 +465,232 @@ def _check_stdout_targets(args: argparse.Namespace) -> None:
         raise fail(dashes[1], "theorycheck", f"a file path ({dashes[0]} already writes to stdout '-')", "-")
 
 
-def _finish(results: Any, args: argparse.Namespace) -> int:
+# --------------------------------------------------------------------------------------
+# Durable runs: streaming, signals, resume
+# --------------------------------------------------------------------------------------
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, like Ctrl-C's KeyboardInterrupt (exit 143, not 130)."""
+
+
+class _StopRun(Exception):
+    """--fail-fast: a claim raised; the run stops after recording it."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+class _Signals:
+    """SIGTERM handled like SIGINT during a run; both deferred while the final files are written
+    (so a signal then never leaves a folder mixing two runs)."""
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+
+        self.caught: int | None = None
+        self._signal = signal
+        self._active = threading.current_thread() is threading.main_thread()
+        self._saved: dict = {}
+        if self._active:
+            self._saved[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.caught = EXIT_SIGTERM if signum == self._signal.SIGTERM else EXIT_SIGINT
+
+    def defer(self) -> None:
+        if self._active:
+            for sig in (self._signal.SIGINT, self._signal.SIGTERM):
+                old = self._signal.signal(sig, self._record)
+                self._saved.setdefault(sig, old)
+
+    def restore(self) -> None:
+        for sig, old in self._saved.items():
+            self._signal.signal(sig, old if old is not None else self._signal.SIG_DFL)
+        self._saved = {}
+
+
+#: Where the claims' JSON goes in a streamed document (replaced by the cached texts).
+_CLAIMS_SLOT = "\u0000theorycheck-claims\u0000"
+
+
+class _Output:
+    """Where a run streams what it judged: a journal (one JSON line per finished claim) and
+    results.json rewritten atomically after each claim, ``"complete": false`` until the end.
+
+    ``verify all`` streams into ``--out`` (holding its lock; the files are recorded in its
+    manifest); ``check`` / ``verify FAMILY`` into ``--json PATH`` and ``PATH``'s ``.jsonl``.
+    """
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.folder = getattr(args, "out", None)
+        self.json = self.journal_path = None
+        if self.folder:
+            self.json = os.path.join(self.folder, "results.json")
+            self.journal_path = os.path.join(self.folder, "results.jsonl")
+        elif args.json_path not in (None, "-"):
+            self.json = args.json_path
+            self.journal_path = os.path.splitext(args.json_path)[0] + ".jsonl"
+        previous = getattr(args, "_previous", None) or {}
+        self.resuming = bool(getattr(args, "_resume_doc", None))
+        self.journaled: set = set(previous)
+        self.last: Any = None
+        self._claim_texts: list[str] = []
+        self.journal: Any = None
+        self.lock: Any = None
+
+    def check_paths(self) -> None:
+        """Before the run: every output path writable, ``--out`` a folder and not in use."""
+        from .report.durable import check_out_folder, check_writable_file
+
+        args = self.args
+        if self.folder:
+            check_out_folder(self.folder)
+            if os.path.isdir(self.folder):  # a new folder is created (and locked) with its first file
+                self._lock()
+        if args.json_path not in (None, "-"):
+            check_writable_file(args.json_path, "--json")
+        if args.report_path not in (None, "-"):
+            check_writable_file(args.report_path, "--report")
+
+    def _lock(self) -> None:
+        from .report.durable import RunLock, RunLockedError
+
+        try:
+            self.lock = RunLock(self.folder).acquire()
+        except RunLockedError as exc:
+            raise _UsageError(str(exc)) from None
+
+    def _start(self) -> None:
+        from .report.durable import Journal, Manifest
+
+        if self.folder and self.lock is None:
+            self._lock()
+        if self.folder:
+            # the earlier run's reports go now: the folder never mixes two runs' files (only
+            # files a theorycheck run wrote, by the manifest; the document itself is replaced)
+            manifest = Manifest(self.folder)
+            manifest.remove_owned(keep={"results.json", "results.jsonl"})
+            manifest.add([self.json, self.journal_path])
+        self.journal = Journal(self.journal_path, truncate=not self.resuming)
+
+    def update(self, partial: Any) -> None:
+        """``on_result`` of the engine: stream the claims judged so far."""
+        import dataclasses
+
+        from .engine.families import entry_key
+        from .report.durable import atomic_write_text
+        from .report.json_report import _encode_floats
+
+        self.last = partial
+        if self.json is not None:
+            if self.journal is None:
+                self._start()
+            if len(partial.entries) < len(self._claim_texts):  # not a continuation: start over
+                self._claim_texts = []
+            # entries only ever grow at the end: each is encoded once, not once per later claim
+            # (re-encoding the whole document per claim made streaming cost ~3% of verify all)
+            for entry in partial.entries[len(self._claim_texts):]:
+                claim = _encode_floats(entry.to_dict())
+                self._claim_texts.append(json.dumps(claim, allow_nan=False, ensure_ascii=False))
+                key = entry_key(claim.get("family"), claim.get("id", ""), claim.get("params") or {})
+                if key not in self.journaled:
+                    self.journal.append({"claim": claim})
+                    self.journaled.add(key)
+            doc = _encode_floats(dataclasses.replace(partial, entries=[]).to_dict())
+            for err in doc.get("errors", []):
+                key = "error:" + entry_key(err.get("family"), err.get("id", ""), err.get("params") or {})
+                if key not in self.journaled:
+                    self.journal.append({"error": err})
+                    self.journaled.add(key)
+            doc["claims"] = _CLAIMS_SLOT
+            text = json.dumps(doc, allow_nan=False, ensure_ascii=False)  # compact; the final one is indented
+            atomic_write_text(self.json, text.replace(json.dumps(_CLAIMS_SLOT),
+                                                      "[" + ",".join(self._claim_texts) + "]", 1) + "\n")
+        if self.args.fail_fast and partial.errors:
+            raise _StopRun()
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+def _run_durably(args: argparse.Namespace, run: Any) -> int:
+    """Run ``run(**engine_kwargs)`` streaming its results; on SIGINT/SIGTERM (or --fail-fast's
+    first error) write the partial document and reports, say where, and exit 130/143 (2)."""
+    import dataclasses
+
+    output = _Output(args)
+    signals = None
+    try:
+        output.check_paths()  # inside the try: a failed check after the lock still releases it
+        signals = _Signals()
+        try:
+            results = run(on_result=output.update, fail_fast=False, validate=True,
+                          previous=getattr(args, "_previous", None) or None)
+        except (KeyboardInterrupt, _StopRun) as exc:
+            code = (EXIT_SIGTERM if isinstance(exc, _Terminated) else EXIT_SIGINT
+                    if isinstance(exc, KeyboardInterrupt) else EXIT_USAGE)
+            signals.defer()
+            partial = output.last
+            what = "stopped at the first error (--fail-fast)" if code == EXIT_USAGE else "interrupted"
+            if partial is None:
+                print(f"theorycheck: {what} before any claim finished; nothing written", file=sys.stderr)
+                return code
+            _finish(dataclasses.replace(partial, complete=False), args, output=output, stopped=what)
+            return code
+        signals.defer()
+        code = _finish(results, args, output=output)
+        return signals.caught or code
+    finally:
+        output.close()
+        if signals is not None:
+            signals.restore()
+
+
+def _resume(args: argparse.Namespace, load_error: Exception | None) -> int:
+    """``--resume PATH``: re-run the command recorded in a partial document, judging only the
+    claims missing from it; the merged document equals an uninterrupted run's (timings aside)."""
+    from .engine.families import RunResults, previous_entries
+    from .report.json_report import read_json
+
+    where = args.resume
+    doc_path = os.path.join(where, "results.json") if os.path.isdir(where) else where
+    if not os.path.isfile(doc_path):
+        raise fail("--resume", "theorycheck", "the --out folder or --json file of an earlier run", where)
+    doc = read_json(doc_path, caller="theorycheck --resume")
+    if doc.get("complete", True) is not False:
+        if not args.quiet:
+            print(f"theorycheck: {doc_path} is complete: nothing to resume", file=sys.stderr)
+        return RunResults.from_dict(doc).exit_code()
+    words = shlex.split(str(doc.get("command", "")))
+    if words[:1] != ["theorycheck"] or not set(words[1:2]) & {"check", "verify"}:
+        raise fail("--resume", "theorycheck", "a document written by `theorycheck check` or `theorycheck verify` "
+                                              f"(its command is {doc.get('command')!r})", where)
+    new = build_parser().parse_args(words[1:])
+    new.quiet, new.verbose = args.quiet, args.verbose
+    if getattr(new, "out", None) is not None and new.command == "verify" and new.family == "all":
+        new.out = os.path.dirname(os.path.abspath(doc_path))
+    else:
+        new.json_path = doc_path
+    new.resume = None
+    new._previous = previous_entries(doc)
+    new._resume_doc = doc
+    logger.info("resuming %s: %d claims already judged", doc_path, len(doc.get("claims", [])))
+    return _dispatch(new, words[1:], load_error)
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    if args.command == "verify":
+        return f"theorycheck verify {args.family}"
+    return f"theorycheck check {shlex.quote(args.target)}"
+
+
+def _finish(results: Any, args: argparse.Namespace, *, output: Any = None, stopped: str | None = None) -> int:
     from .report.json_report import _encode_floats, to_json, write_json
     from .report.markdown import render_markdown, write_markdown
 
@@ -482,8 +724,19 @@ def _finish(results: Any, args: argparse.Namespace) -> int:
             written.append(("report", write_markdown(doc, args.report_path)))
     for what, path in written:
         logger.info("wrote %s: %s", what, path)
+    if output is not None and output.json is not None and not getattr(args, "out", None):
+        written.append(("journal", output.journal_path))
     if out is not None:
         _print_summary(doc, args, written, out)
+    for err in doc.get("errors", []):  # every error, even with -q: no verdict for these claims
+        print(f"theorycheck: error: {err['message']} (reproduce: {err['reproduce']})", file=sys.stderr)
+    if stopped is not None:
+        judged = len(doc.get("claims", []))
+        where = getattr(args, "out", None) or (args.json_path if args.json_path not in (None, "-") else None)
+        print(f"theorycheck: {stopped}: {judged} claim(s) judged"
+              + (f"; partial results in {where} (\"complete\": false); finish the run with: "
+                 f"{_resume_command(args)} --resume {shlex.quote(where)}"
+                 if where else "; nothing was written (no --json/--out)"), file=sys.stderr)
     if args.json_path == "-":
         sys.stdout.write(to_json(doc))
         sys.stdout.flush()
@@ -567,6 +820,8 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .claims import load_claims, load_module, parse_target
     from .engine.families import Check, run_checks
 
+    if args.resume:
+        return _resume(args, None)
     _check_stdout_targets(args)
     seed = _parse_int(args.seed, "--seed", min_value=0)
     budget = _budget(args)
@@ -607,9 +862,9 @@ def _cmd_check(args: argparse.Namespace, argv: Sequence[str]) -> int:
         checks.append(Check(claim=c, params=params, reproduce=shlex.join(cmd),
                             target=None if target == c.id else target))
     logger.info("judging %d claim(s) from %s (seed %d)", len(checks), args.target, seed)
-    results = run_checks(checks, budget=budget, seed=seed, ablate=args.ablate, progress=_progress(args),
-                         command="theorycheck " + shlex.join(argv))
-    return _finish(results, args)
+    return _run_durably(args, lambda **kw: run_checks(checks, budget=budget, seed=seed, ablate=args.ablate,
+                                                      progress=_progress(args),
+                                                      command="theorycheck " + shlex.join(argv), **kw))
 
 
 def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Exception | None) -> int:
@@ -620,6 +875,8 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
     if args.family is None:
         names = ", ".join(f.name for f in all_families()) or "none registered yet"
         raise _UsageError(f"theorycheck verify: error: name a family to verify ({names}; or 'all')")
+    if args.resume:
+        return _resume(args, load_error)
     _check_stdout_targets(args)
     seed = _parse_int(args.seed, "--seed", min_value=0)
     budget = _budget(args)
@@ -639,17 +896,17 @@ def _cmd_verify(args: argparse.Namespace, argv: Sequence[str], load_error: Excep
             from .sweeps import run_all_parallel
 
             run = functools.partial(run_all_parallel, workers=workers, scheduler=scheduler)
-        results = run({"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None
-                      else None, seed=seed, ablate=args.ablate, empirical=args.empirical,
-                      progress=_progress(args), command=command)
-        return _finish(results, args)
+        return _run_durably(args, lambda **kw: run(
+            {"K": args.opt_K}, budget=budget if args.budget is not None or args.examples is not None else None,
+            seed=seed, ablate=args.ablate, empirical=args.empirical, progress=_progress(args), command=command,
+            **kw))
     family = get_family(args.family)
     options = {p.name: getattr(args, f"opt_{p.name}") for p in family.params
                if getattr(args, f"opt_{p.name}", None) is not None}
     logger.info("verifying family %s with options %s (seed %d)", family.name, options or "(defaults)", seed)
-    results = run_family(family.name, options, budget=budget, seed=seed, ablate=args.ablate,
-                         progress=_progress(args), command=command)
-    return _finish(results, args)
+    return _run_durably(args, lambda **kw: run_family(family.name, options, budget=budget, seed=seed,
+                                                      ablate=args.ablate, progress=_progress(args),
+                                                      command=command, **kw))
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -700,8 +957,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
             fmt = "tex"
     if not to_stdout and os.path.isdir(args.output):
         raise fail("-o", "theorycheck report", "a file path (it is a folder)", args.output)
+    if not to_stdout:  # before reading: an unwritable -o is a clear error, not a traceback after
+        from .report.durable import check_writable_file
+
+        check_writable_file(args.output, "-o", "theorycheck report")
     doc = read_json(args.results)
     logger.info("read %s (%d claims), rendering %s", args.results, len(doc["claims"]), fmt)
+    if doc.get("complete") is False:
+        print(f"theorycheck: note: {args.results} is a partial document ({len(doc['claims'])} claim(s) judged; "
+              f"the run was interrupted or is still going); the report says so", file=sys.stderr)
     if fmt == "html":
         from .report.html import render_html
 
@@ -713,10 +977,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if to_stdout:
         sys.stdout.write(text)
         return EXIT_OK
-    folder = os.path.dirname(os.path.abspath(args.output))
-    os.makedirs(folder, exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from .report.durable import atomic_write_text
+
+    atomic_write_text(args.output, text)
     if not args.quiet:
         print(f"report: {args.output}")
     return EXIT_OK
@@ -842,9 +1105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidArgumentError, MissingDependencyError) as exc:
         print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("theorycheck: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGTERM if isinstance(exc, _Terminated) else EXIT_SIGINT
     except BrokenPipeError:
         # the reader of stdout went away (`theorycheck verify all | head`): not a bug; silence
         # the interpreter's own flush of the closed pipe at exit
@@ -859,6 +1122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, ClaimError):
             print(f"theorycheck: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            # a write that failed (full disk, read-only file system): the earlier file is intact
+            # (every write is atomic); not a bug of theorycheck, so no traceback
+            where = f": {exc.filename}" if exc.filename else ""
+            print(f"theorycheck: error: {exc.strerror or exc}{where} (every write is atomic: the files "
+                  f"written before are intact)", file=sys.stderr)
             return EXIT_USAGE
         traceback.print_exc(file=sys.stderr)
         print(f"theorycheck: internal error ({type(exc).__name__}); please report it with the traceback above",

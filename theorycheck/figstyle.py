@@ -27,6 +27,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ._validation import fail
+from .report.durable import atomic_write_bytes
 
 __all__ = ["ONE_COLUMN", "TWO_COLUMN", "DPI", "FORMATS", "DEFAULT_FORMATS", "style", "new_figure", "wrap",
            "legend_below", "clip_top", "mark_clipped", "render", "save", "check_formats", "log_floor",
@@ -185,7 +186,7 @@ def save(fig, path: str | Path, formats: Sequence[str] | str = DEFAULT_FORMATS) 
     out = {}
     for fmt in formats:
         target = path.with_suffix("." + fmt)
-        target.write_bytes(render(fig, fmt))
+        atomic_write_bytes(target, render(fig, fmt))  # rendered in memory; never a truncated file
         out[fmt] = str(target)
     return out
 

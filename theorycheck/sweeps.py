@@ -631,7 +631,9 @@ def judge_family_check(task: Mapping[str, Any]) -> dict:
 
 def run_all_parallel(options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
                      ablate: bool = False, empirical: bool = False, workers: int | None = None,
-                     scheduler: str | None = None, progress: Any = None, command: str | None = None):
+                     scheduler: str | None = None, progress: Any = None, command: str | None = None,
+                     on_result: Any = None, fail_fast: bool = True, validate: bool = False,
+                     previous: Mapping[str, Any] | None = None):
     """:func:`theorycheck.engine.families.run_all` with every claim a task on Dask.
 
     Same document as the sequential run (timings aside): the same plan, the entries in
@@ -645,7 +647,14 @@ def run_all_parallel(options: Mapping[str, Any] | None = None, *, budget: Any = 
 
     caller = "theorycheck verify all"
     seed = check_int(seed, "seed", caller, min_value=0)
+    if previous:
+        raise fail("--resume", caller, "a run without --workers/--scheduler (a parallel run is not resumed; "
+                                       "resume it sequentially)", "--workers")
     plans = plan_all(options, empirical=empirical, budget=budget, seed=seed, ablate=ablate)
+    if validate:  # every claim's sizes before the first task is sent
+        from .engine.families import validate_checks
+
+        validate_checks([c for pf in plans for c in pf.checks])
     tasks, where = [], []
     for pf in plans:
         mine = {k: v for k, v in dict(options or {}).items() if v is not None and k in pf.params}
@@ -687,5 +696,8 @@ def run_all_parallel(options: Mapping[str, Any] | None = None, *, budget: Any = 
             for key, ref in v["references"].items():
                 refs.setdefault(key, ref)
         parts.append((RunResults.from_dict(doc).entries, refs))
-    return assemble_all(plans, parts, options=options, budget=budget, seed=seed, ablate=ablate,
-                        empirical=empirical, command=command, started=started)
+    results = assemble_all(plans, parts, options=options, budget=budget, seed=seed, ablate=ablate,
+                           empirical=empirical, command=command, started=started)
+    if on_result is not None:  # the entries come back together: one write, of the whole run
+        on_result(results)
+    return results

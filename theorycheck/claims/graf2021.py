@@ -41,6 +41,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import shlex
 from fractions import Fraction
 from typing import Any
 
@@ -949,7 +950,20 @@ def _sc_inputs(p, active, *, every_class: bool):
     rho = _positive_rho(p, "graf2021.sc")
     if p.batches == "subset" and p.b > p.N:
         raise fail("b", "claim 'graf2021.sc'", f"<= N = {p.N} for batches='subset'", p.b)
-    batch_plan(p.N, p.b, p.batches, 1)  # too many batches: a clear error before any search
+    try:
+        batch_plan(p.N, p.b, p.batches, 1)  # too many batches: a clear error before any search
+    except InvalidArgumentError as exc:
+        if exc.param != "b":
+            raise
+        # the Monte-Carlo claim runs at these sizes; a command that works, N made divisible by K
+        N = -(-p.N // p.K) * p.K
+        cmd = shlex.join(["theorycheck", "check", "graf2021.sc.minimum-sampled"] + [
+            a for k, v in (("N", N), ("K", p.K), ("h", max(p.h, p.K - 1)), ("rho", p.rho), ("b", min(p.b, N)),
+                           ("batches", p.batches)) for a in ("--param", f"{k}={v}")])
+        raise fail("b", "claim 'graf2021.sc'",
+                   f"small enough that the batch set has at most {EXACT_BATCH_LIMIT} distinct batches to "
+                   f"enumerate ({_n_distinct_batches(p.N, p.b, p.batches)} at N={p.N}, b={p.b}, {p.batches}); "
+                   f"at these sizes run the Monte-Carlo claim: {cmd}", p.b) from None
     if "balanced" in active:
         y = st.balanced_labels(p.N, p.K)
     else:
@@ -1038,7 +1052,11 @@ def _sampled_inputs(p, active):
         draw = st.balanced_labels(p.N, p.N)             # a uniform permutation of [N]
     else:
         draw = st.balanced_labels(p.N + p.b - 1, p.N + p.b - 1)  # of [N + b - 1] (stars and bars)
-    return {"zeta": st.simplex_configuration(p.K, p.h, rho), "draw": draw}
+    if p.h < p.K - 1:
+        return {"zeta": st.simplex_configuration(p.K, p.h, rho), "draw": draw}  # empty: VACUOUS
+    # one fixed simplex, not a random rotation per draw: l(Z; B) is rotation invariant, and a
+    # (K, K) QR per draw made K = 1000 (the size the exact claims send users here for) take minutes
+    return {"zeta": st.fixed(regular_simplex(p.K, p.h, rho)), "draw": draw}
 
 
 def _batch_from_draw(draw: np.ndarray, p) -> np.ndarray:

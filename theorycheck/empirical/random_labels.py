@@ -464,14 +464,17 @@ def run_random_labels(*, data: str = "digits", fractions: Sequence[float] = (0.0
         except OSError as exc:
             raise fail("out", caller, f"a directory that can be created and written ({exc.strerror or exc})",
                        str(out_dir)) from exc
-        (out_dir / "random_labels.txt").write_text(_table(rows) + "\n")
+        from ..report.durable import atomic_write_text  # a failed write leaves the previous file intact
+
+        atomic_write_text(out_dir / "random_labels.txt", _table(rows) + "\n")
         from .figures import plot_random_labels
 
         result.files["figure"] = plot_random_labels(rows, fits, out_dir / "random_labels.png",
                                                     title=f"random labels on {base.name} (N={base.n}, K={base.num_classes}, {model})")
         result.files["table"] = str(out_dir / "random_labels.txt")
         result.files["json"] = str(out_dir / "random_labels.json")
-        (out_dir / "random_labels.json").write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
+        atomic_write_text(out_dir / "random_labels.json",
+                          json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
     return result
 
 

@@ -630,7 +630,9 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
         except OSError as exc:
             raise fail("out", "train", f"a directory that can be created and written ({exc.strerror or exc})",
                        str(out_dir)) from exc
-        (out_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+        from ..report.durable import atomic_write_text  # a failed write leaves the previous file intact
+
+        atomic_write_text(out_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
         files["config"] = str(out_dir / "config.json")
         files["metrics"] = str(out_dir / "metrics.jsonl")
         metrics_file = open(out_dir / "metrics.jsonl", "w")
@@ -745,7 +747,9 @@ def _train(config: TrainConfig, data: DataSet, device: torch.device, context: Di
                    "data": {"name": data.name, "n": data.n, "num_classes": data.num_classes,
                             "balanced": data.balanced},
                    "final": final}
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+        from ..report.durable import atomic_write_text
+
+        atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
         files["summary"] = str(out_dir / "summary.json")
         if config.figures and history:
             from .figures import training_figures

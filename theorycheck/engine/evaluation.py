@@ -13,8 +13,12 @@ the input; a NaN result too.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Callable, Mapping
+import signal
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -28,8 +32,75 @@ try:
 except ImportError:  # pragma: no cover
     torch = None  # type: ignore[assignment]
 
-__all__ = ["call_evaluator", "export_inputs", "to_mode", "describe_inputs", "guarded_evaluator",
+__all__ = ["EvaluationTimeout", "deadline_alarm", "call_evaluator", "export_inputs", "to_mode", "describe_inputs", "guarded_evaluator",
            "torch_objective", "float_statistic", "scalar_out"]
+
+
+class EvaluationTimeout(BaseException):
+    """An evaluation ran past its claim's deadline and was interrupted (:func:`deadline_alarm`).
+
+    A BaseException, so that the ``except Exception`` of a user's evaluator or of a
+    search loop does not swallow it; :func:`theorycheck.engine.judge.judge_with` turns it
+    into the verdict INCONCLUSIVE with the reason.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"an evaluation ran past the budget's deadline and was interrupted after "
+                         f"{seconds:.3g} s")
+
+
+#: Depth of evaluator calls in progress (main thread): the alarm interrupts only those, so
+#: the engine's own bookkeeping (and the high-precision confirmation) is never cut in half.
+_IN_EVALUATOR = [0]
+_ALARM_START = [0.0]
+#: How often an alarm that fired outside an evaluator looks again (seconds).
+_ALARM_RETRY = 0.05
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    # armed again first: Python may run a handler inside a callback that swallows its
+    # exception (a gc callback of Hypothesis's); then the next alarm raises again
+    signal.setitimer(signal.ITIMER_REAL, _ALARM_RETRY)
+    if _IN_EVALUATOR[0] > 0:
+        raise EvaluationTimeout(time.monotonic() - _ALARM_START[0])
+
+
+def _alarm_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def deadline_alarm(deadline: float | None, grace: float) -> Iterator[None]:
+    """Interrupt an evaluator still running ``grace`` seconds after ``deadline`` (monotonic).
+
+    The searches stop between evaluations at the deadline themselves; this is the hard
+    stop for one evaluation that never returns (a ``time.sleep(60)`` under ``--budget 2``):
+    ``SIGALRM`` raises :class:`EvaluationTimeout` inside it. Only in the main thread of a
+    platform with ``setitimer`` (elsewhere, e.g. Windows or a worker thread, it does
+    nothing), and only when no other alarm is armed (the caller's timer is left alone).
+    """
+    if deadline is None or not _alarm_available():
+        yield
+        return
+    if signal.getitimer(signal.ITIMER_REAL)[0] > 0 or signal.getsignal(signal.SIGALRM) not in (
+            signal.SIG_DFL, signal.SIG_IGN, None, _on_alarm):
+        yield  # someone else's alarm (or a nested judgement's): theirs wins
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    _ALARM_START[0] = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, max(1e-3, deadline + grace - time.monotonic()))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _evaluator_exit(claim: Any, exc: SystemExit, inputs: Mapping[str, Any]) -> ClaimError:
+    """``sys.exit()`` inside an evaluator is the claim's error, never the tool's own exit."""
+    return ClaimError(claim.id, f"called sys.exit({exc.code!r}) at inputs {describe_inputs(inputs)} "
+                                f"(an evaluator must return its value, not exit)")
 
 
 def to_mode(value: Any, mode: str, requires_grad: bool = False) -> Any:
@@ -118,6 +189,7 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
     in high precision).
     """
     args = dict(inputs) if prepared else {k: to_mode(v, mode) for k, v in inputs.items()}
+    _IN_EVALUATOR[0] += 1
     try:
         # overflow/underflow are expected at extreme inputs: non-finite results are counted, NaN is an error
         with np.errstate(all="ignore"):
@@ -128,9 +200,13 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
         if getattr(claim.kind_spec, "states_relation", False):
             raise  # assume() dropped this input; the relation search counts it
         raise _not_discardable(claim, inputs) from None
+    except SystemExit as exc:
+        raise _evaluator_exit(claim, exc, inputs) from None
     except Exception as exc:
         raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
                          ) from exc
+    finally:
+        _IN_EVALUATOR[0] -= 1
     pair = claim.kind_spec.returns_pair
     if pair:
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -155,15 +231,20 @@ def guarded_evaluator(claim: Any, params: Any) -> Callable[[Mapping[str, Any]], 
     extra = {"p": params} if accepts_p(evaluate) else {}
 
     def call(inputs: Mapping[str, Any]) -> Any:
+        _IN_EVALUATOR[0] += 1
         try:
             return evaluate(**inputs, **extra)
         except ClaimError:
             raise
         except Discarded:
             raise _not_discardable(claim, inputs) from None
+        except SystemExit as exc:
+            raise _evaluator_exit(claim, exc, inputs) from None
         except Exception as exc:
             raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
                              f"{exc}") from exc
+        finally:
+            _IN_EVALUATOR[0] -= 1
 
     return call
 

@@ -57,6 +57,9 @@ __all__ = [
     "run_checks",
     "run_all",
     "assemble_all",
+    "entry_key",
+    "previous_entries",
+    "validate_checks",
     "plan_all",
     "PlannedFamily",
     "default_all_budget",
@@ -365,6 +368,8 @@ class RunEntry:
     family: str | None = None
     origin: str = ""
     statement_latex: str | None = None  # recorded only when the claim has one (an optional field)
+    #: taken over from an interrupted run's document by ``--resume`` (not judged again)
+    reused: bool = field(default=False, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         doc = self.result.to_dict() if hasattr(self.result, "to_dict") else dict(self.result)
@@ -412,19 +417,24 @@ class RunResults:
     platform: str = field(default_factory=_platform.platform)
     theorycheck_version: str | None = None
     schema_version: int = SCHEMA_VERSION
+    #: claims that raised (ClaimError): ``{"id", "family", "params", "message", "reproduce"}``
+    errors: list = field(default_factory=list)
+    #: False while the run is going on (streamed partial documents) or after an interrupt
+    complete: bool = True
 
     @property
     def verdicts(self) -> list[str]:
         return [_verdict_name(e.result) for e in self.entries]
 
     def exit_code(self) -> int:
-        return exit_code(self.verdicts)
+        """As :func:`exit_code` of the verdicts; 2 when a claim raised (an error entry)."""
+        return 2 if self.errors else exit_code(self.verdicts)
 
     def to_dict(self) -> dict:
         from .. import __version__
         from .results import to_jsonable
 
-        return {
+        doc = {
             "schema_version": self.schema_version,
             "theorycheck_version": self.theorycheck_version or __version__,
             "seed": self.seed,
@@ -436,8 +446,12 @@ class RunResults:
             "platform": self.platform,
             "versions": dict(self.versions),
             "references": dict(self.references),
+            "complete": bool(self.complete),
             "claims": [e.to_dict() for e in self.entries],
         }
+        if self.errors:  # only when a claim raised: documents of clean runs are unchanged
+            doc["errors"] = to_jsonable(list(self.errors))
+        return doc
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> "RunResults":
@@ -454,7 +468,8 @@ class RunResults:
                    references=dict(doc.get("references") or {}), family=doc.get("family"),
                    options=dict(doc.get("options") or {}), versions=dict(doc.get("versions") or {}),
                    platform=doc.get("platform", ""), theorycheck_version=doc.get("theorycheck_version"),
-                   schema_version=doc.get("schema_version", SCHEMA_VERSION))
+                   schema_version=doc.get("schema_version", SCHEMA_VERSION),
+                   errors=list(doc.get("errors") or []), complete=bool(doc.get("complete", True)))
 
 
 def exit_code(verdicts: Iterable[Any]) -> int:
@@ -495,9 +510,56 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+def entry_key(family: str | None, claim_id: str, params: Mapping[str, Any]) -> str:
+    """The identity of a judged claim within a run: family, id and resolved parameters.
+
+    ``--resume`` matches a partial document's claims to the planned ones by this key.
+    """
+    import json
+
+    from .results import to_jsonable
+
+    return json.dumps([family, claim_id, to_jsonable(dict(params))], sort_keys=True, allow_nan=False)
+
+
+def previous_entries(doc: Mapping[str, Any]) -> dict[str, RunEntry]:
+    """The judged claims of a (partial) results document, by :func:`entry_key`."""
+    out = {}
+    for entry in RunResults.from_dict(doc).entries:
+        res = entry.result
+        out[entry_key(entry.family, res.get("id", ""), res.get("params") or {})] = entry
+    return out
+
+
+def validate_checks(checks: Sequence[Check]) -> None:
+    """Check every claim's parameters, ``requires`` and input spaces before any is judged.
+
+    A size at which a claim cannot run (a parameter out of range, an input space that
+    refuses the sizes) raises ``InvalidArgumentError`` naming the claim and the parameter,
+    before the first claim is judged. Other errors of a claim (a user's ``requires`` that
+    raises) are left to the run, which records them as error entries.
+    """
+    from .judge import check_runnable
+
+    for check in checks:
+        check_runnable(_claim_of(check.claim), dict(check.params))
+
+
+def _error_record(cl: Any, check: Check, family: str | None, exc: BaseException) -> dict:
+    params = dict(check.params)
+    try:
+        params = dict(cl.resolve_params(params))
+    except Exception:  # noqa: BLE001 - the parameters themselves may be the error
+        pass
+    return {"id": str(getattr(cl, "id", check.claim)), "family": family, "params": params,
+            "message": " ".join(str(exc).split()), "reproduce": check.reproduce}
+
+
 def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ablate: bool = False,
                progress: Any = None, command: str | None = None, family: str | None = None,
-               options: Mapping[str, Any] | None = None) -> RunResults:
+               options: Mapping[str, Any] | None = None, on_result: Callable[[RunResults], None] | None = None,
+               previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+               validate: bool = False) -> RunResults:
     """Judge every check in order and collect a :class:`RunResults`.
 
     Parameters
@@ -517,10 +579,16 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         The command recorded in the report; the CLI passes its own command line. Default:
         the checks' shared ``reproduce`` command when they have one, else a description of
         this Python call (the engine does not read ``sys.argv``: it knows no CLI).
+    on_result : callable, optional
+        Called after each claim with the :class:`RunResults` so far (``complete=False``).
+    previous : dict, optional
+        Entries by :func:`entry_key` (:func:`previous_entries`) reused, not judged (``--resume``).
+    fail_fast, validate : bool
+        ``fail_fast``: a ``ClaimError`` ends the run (else it becomes an ``errors`` entry and the
+        run goes on). ``validate``: :func:`validate_checks` first, before anything is judged.
     """
     from ..citations import resolve
-    from ..progress import Progress
-    from .judge import judge
+    from .errors import ClaimError
     from .results import Budget
 
     seed = check_int(seed, "seed", "run_checks", min_value=0)
@@ -528,48 +596,80 @@ def run_checks(checks: Sequence[Check], *, budget: Any = None, seed: int = 0, ab
         budget = Budget(seconds=check_real(budget, "budget", "run_checks", gt=0.0))
     checks = list(checks)
     claims = [_claim_of(c.claim) for c in checks]
-
-    # a claim's budget covers its ablations too (judge splits it), so the run should take
-    # about one budget per claim; the bar uses that as its estimate
+    # a claim's budget covers its ablations (judge splits it): about one budget per claim for the bar
     seconds = getattr(budget if budget is not None else Budget(), "seconds", None)
-    expected = seconds * len(checks) if seconds else None
-    if isinstance(progress, Progress):
-        bar, own_bar = progress, False
-    else:
-        enabled = None if progress is None else bool(progress)
-        bar, own_bar = Progress(len(checks), enabled=enabled, expected_seconds=expected), True
+    if validate:  # every claim's sizes before the first is judged
+        validate_checks(checks)
+    bar, own_bar = _progress_bar(progress, len(checks), seconds * len(checks) if seconds else None)
+    references, entries, errors = {}, [], []  # type: dict[str, dict], list[RunEntry], list[dict]
+    command = _default_command(checks, seed) if command is None else command
+    header = dict(seed=seed, command=command, started=_now(), family=family, options=dict(options or {}),
+                  budget=_budget_dict(budget if budget is not None else Budget()),
+                  versions=package_versions())  # once: not re-read for every streamed claim
 
-    references: dict[str, dict] = {}
-    entries: list[RunEntry] = []
-    started = _now()
+    def results(complete: bool) -> RunResults:
+        return RunResults(entries=list(entries), references=dict(references), errors=list(errors),
+                          complete=complete, **header)
+
     try:
         for check, cl in zip(checks, claims):
             bar.start_step(cl.id)
-            result = judge(cl, dict(check.params), budget=_budget_for(budget, check), seed=seed, ablate=ablate)
             refs = resolve(getattr(cl, "cite", None))
-            for ref in refs:
-                references.setdefault(ref.key, ref.to_dict())
-            entries.append(RunEntry(
-                result=result,
-                kind=str(getattr(cl, "kind", "")),
-                statement=str(getattr(cl, "statement", "")),
-                statement_latex=getattr(cl, "statement_latex", None),
-                cite=[ref.key for ref in refs],
-                summary_keys=list(getattr(cl, "summary_keys", None) or ()),
-                reproduce=check.reproduce,
-                target=check.target,
-                origin=str(getattr(cl, "origin", "")),
-                family=family if family is not None else getattr(cl, "family", None),
-            ))
+            fam = family if family is not None else getattr(cl, "family", None)
+            try:
+                entry = _judged_entry(cl, check, fam, refs, previous, budget=_budget_for(budget, check),
+                                      seed=seed, ablate=ablate)
+            except ClaimError as exc:
+                if fail_fast:
+                    raise
+                errors.append(_error_record(cl, check, fam, exc))
+                entry = None
+            if entry is not None:
+                references.update({ref.key: ref.to_dict() for ref in refs if ref.key not in references})
+                entries.append(entry)
             bar.advance(cl.id)
+            if on_result is not None and (entry is None or not getattr(entry, "reused", False)):
+                on_result(results(False))
     finally:
         if own_bar:
             bar.close()
-    if command is None:
-        command = _default_command(checks, seed)
-    return RunResults(entries=entries, seed=seed, command=command, started=started,
-                      budget=_budget_dict(budget if budget is not None else Budget()),
-                      references=references, family=family, options=dict(options or {}))
+    return results(True)
+
+
+def _progress_bar(progress: Any, n: int, expected: float | None) -> tuple:
+    """``(bar, own)``: the caller's Progress, or a new one (``None``: on a terminal only)."""
+    from ..progress import Progress
+
+    if isinstance(progress, Progress):
+        return progress, False
+    return Progress(max(n, 1), enabled=None if progress is None else bool(progress), expected_seconds=expected), True
+
+
+def _judged_entry(cl: Any, check: Check, family: str | None, refs: list, previous: Mapping[str, RunEntry] | None,
+                  *, budget: Any, seed: int, ablate: bool) -> RunEntry:
+    """The entry of one check: reused from ``previous`` (``--resume``) when it is there, else judged."""
+    from .judge import judge
+
+    if previous:
+        try:
+            before = previous.get(entry_key(family, cl.id, cl.resolve_params(dict(check.params))))
+        except Exception:  # noqa: BLE001 - bad params: judged (and reported) below
+            before = None
+        if before is not None:  # judged by the interrupted run: kept as it was
+            return dataclasses.replace(before, reused=True)
+    result = judge(cl, dict(check.params), budget=budget, seed=seed, ablate=ablate)
+    return RunEntry(
+        result=result,
+        kind=str(getattr(cl, "kind", "")),
+        statement=str(getattr(cl, "statement", "")),
+        statement_latex=getattr(cl, "statement_latex", None),
+        cite=[ref.key for ref in refs],
+        summary_keys=list(getattr(cl, "summary_keys", None) or ()),
+        reproduce=check.reproduce,
+        target=check.target,
+        origin=str(getattr(cl, "origin", "")),
+        family=family,
+    )
 
 
 def _default_command(checks: Sequence[Check], seed: int) -> str:
@@ -621,7 +721,10 @@ def verify_command(family: Family, p: Mapping[str, Any], *, seed: int, budget: A
 
 
 def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
-               ablate: bool = False, progress: Any = None, command: str | None = None) -> RunResults:
+               ablate: bool = False, progress: Any = None, command: str | None = None,
+               on_result: Callable[[RunResults], None] | None = None,
+               previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+               validate: bool = False) -> RunResults:
     """Run every sub-check of the family ``name`` with the given options.
 
     Parameters
@@ -631,7 +734,7 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
     options : dict, optional
         Family options (``{"K": 10}``); missing ones take their defaults. Unknown names,
         wrong types and out-of-range values raise ``InvalidArgumentError``.
-    budget, seed, ablate, progress
+    budget, seed, ablate, progress, on_result, previous, fail_fast, validate
         As in :func:`run_checks`.
 
     Returns
@@ -648,7 +751,8 @@ def run_family(name: str, options: Mapping[str, Any] | None = None, *, budget: A
         checks.append(_check_of(family, item, reproduce))
     return run_checks(checks, budget=budget, seed=seed, ablate=ablate, progress=progress,
                       command=command if command is not None else reproduce, family=family.name,
-                      options={k: p[k] for k in family_option_names(family)})
+                      options={k: p[k] for k in family_option_names(family)}, on_result=on_result,
+                      previous=previous, fail_fast=fail_fast, validate=validate)
 
 
 # --------------------------------------------------------------------------------------
@@ -776,13 +880,28 @@ def plan_all(options: Mapping[str, Any] | None = None, *, empirical: bool = Fals
     return out
 
 
+def _all_options(options: Mapping[str, Any] | None, plans: Sequence[PlannedFamily], empirical: bool) -> dict:
+    """The ``options`` a ``verify all`` document records: those given, as the families read
+    them (``"4"`` -> 4), ``empirical``, the families run and the empirical claims left out."""
+    given = {}
+    for key, value in dict(options or {}).items():
+        if value is not None:
+            given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
+    return {**given, "empirical": bool(empirical), "families": [pf.family.name for pf in plans if pf.checks],
+            "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
+
+
 def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, seed: int = 0,
             ablate: bool = False, empirical: bool = False, progress: Any = None, command: str | None = None,
-            family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None) -> RunResults:
+            family_budgets: Mapping[str, Any] | None = None, names: Sequence[str] | None = None,
+            on_result: Callable[[RunResults], None] | None = None,
+            previous: Mapping[str, RunEntry] | None = None, fail_fast: bool = True,
+            validate: bool = False) -> RunResults:
     """Run every registered family (``theorycheck verify all``) into one :class:`RunResults`.
 
-    Parameters are those of :func:`plan_all`, plus ``progress`` and ``command`` as in
-    :func:`run_checks`. Each claim entry keeps its ``family`` and the ``verify`` command
+    Parameters are those of :func:`plan_all`, plus ``progress``, ``command``,
+    ``on_result``, ``previous``, ``fail_fast`` and ``validate`` as in :func:`run_checks`
+    (``validate`` checks every family's claims before the first is judged). Each claim entry keeps its ``family`` and the ``verify`` command
     that reproduces its family's run; the document's ``family`` is ``"all"`` and its
     ``options`` record the options given, ``empirical``, the families run and the
     empirical claims left out.
@@ -793,21 +912,39 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     >>> res.family, len(res.entries)
     ('all', 0)
     """
-    from ..progress import Progress
+    from .results import Budget
 
     seed = check_int(seed, "seed", "run_all", min_value=0)
     plans = plan_all(options, empirical=empirical, budget=budget, family_budgets=family_budgets, seed=seed,
                      ablate=ablate, names=names)
     total = sum(len(pf.checks) for pf in plans)
     expected = sum(len(pf.checks) * (pf.budget.seconds or 0.0) for pf in plans)
-    if isinstance(progress, Progress):
-        bar, own_bar = progress, False
-    else:
-        bar = Progress(max(total, 1), enabled=None if progress is None else bool(progress),
-                       expected_seconds=expected or None)
-        own_bar = True
-    parts = []
+    bar, own_bar = _progress_bar(progress, total, expected or None)
+    if validate:  # every family's sizes before the first claim of any is judged
+        validate_checks([c for pf in plans for c in pf.checks])
+    entries: list[RunEntry] = []
+    errors: list[dict] = []
+    references: dict = {}
     started = _now()
+    shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
+    if command is None:
+        command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
+    run_options = _all_options(options, plans, empirical)
+    versions = package_versions()
+
+    def results(part: RunResults | None, complete: bool) -> RunResults:
+        refs = dict(references)
+        for key, ref in (part.references if part is not None else {}).items():
+            refs.setdefault(key, ref)
+        return RunResults(entries=entries + (part.entries if part is not None else []), seed=seed,
+                          command=command, started=started, budget=_budget_dict(shared), references=refs,
+                          family="all", options=run_options, versions=versions,
+                          errors=errors + (part.errors if part is not None else []), complete=complete)
+
+    def stream(part: RunResults) -> None:
+        if on_result is not None:
+            on_result(results(part, False))
+
     try:
         for pf in plans:
             if not pf.checks:
@@ -815,13 +952,16 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
                 continue
             part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
                               command=command, family=pf.family.name,
-                              options={k: pf.params[k] for k in family_option_names(pf.family)})
-            parts.append((part.entries, part.references))
+                              options={k: pf.params[k] for k in family_option_names(pf.family)},
+                              on_result=stream, previous=previous, fail_fast=fail_fast)
+            entries.extend(part.entries)
+            errors.extend(part.errors)
+            for key, ref in part.references.items():
+                references.setdefault(key, ref)
     finally:
         if own_bar:
             bar.close()
-    return assemble_all(plans, parts, options=options, budget=budget, seed=seed, ablate=ablate,
-                        empirical=empirical, command=command, started=started)
+    return results(None, True)
 
 
 def assemble_all(plans: Sequence[PlannedFamily], parts: Sequence[tuple], *, options: Mapping[str, Any] | None,
@@ -829,8 +969,9 @@ def assemble_all(plans: Sequence[PlannedFamily], parts: Sequence[tuple], *, opti
                  started: str) -> RunResults:
     """The ``verify all`` document from one ``(entries, references)`` part per planned family.
 
-    Shared by :func:`run_all` and runs that judge the planned checks elsewhere (on workers:
-    ``theorycheck.sweeps.run_all_parallel``), so both write the same document.
+    For runs that judge the planned checks elsewhere (on workers:
+    ``theorycheck.sweeps.run_all_parallel``), so that they write the document
+    :func:`run_all` writes.
     """
     from .results import Budget
 
@@ -844,12 +985,6 @@ def assemble_all(plans: Sequence[PlannedFamily], parts: Sequence[tuple], *, opti
     shared = Budget.coerce(budget) if budget is not None else default_all_budget(total)
     if command is None:
         command = _all_command(options, seed=seed, budget=budget, ablate=ablate, empirical=empirical)
-    given = {}
-    for key, value in dict(options or {}).items():  # as the families read them (``"4"`` -> 4)
-        if value is not None:
-            given[key] = next((pf.params[key] for pf in plans if key in family_option_names(pf.family)), value)
-    run_options = {**given, "empirical": bool(empirical),
-                   "families": [pf.family.name for pf in plans if pf.checks],
-                   "skipped_empirical": list(dict.fromkeys(cid for pf in plans for cid in pf.skipped))}
-    return RunResults(entries=entries, seed=seed, command=command, started=started,
-                      budget=_budget_dict(shared), references=references, family="all", options=run_options)
+    return RunResults(entries=entries, seed=seed, command=command, started=started, budget=_budget_dict(shared),
+                      references=references, family="all", options=_all_options(options, plans, empirical),
+                      versions=package_versions(), complete=True)

@@ -34,15 +34,20 @@ from . import registry
 from .calling import signature_problem
 from .claim import Claim, Params
 from .errors import ClaimError, Inconclusive
+from .evaluation import EvaluationTimeout, deadline_alarm
 from .results import AblationResult, Budget, ClaimResult, Counterexample, JudgeContext, KindOutcome, Verdict
 from .shrink import shrink_refutation_sizes
 from .strength import strength_of
 
-__all__ = ["judge", "judge_with"]
+__all__ = ["judge", "judge_with", "check_runnable"]
 
 #: Share of the budget's seconds the main judgement may use when ablating (the rest is split
 #: between the ablations).
 MAIN_SHARE_WHEN_ABLATING = 0.5
+#: An evaluation still running this long after the deadline is interrupted (seconds:
+#: max of the two numbers, the second a share of the budget): room for the bookkeeping
+#: and confirmation that follow a search, not for an evaluation that never returns.
+DEADLINE_GRACE = (4.0, 1.0)
 _MAX_VIOLATING_SIZES = 4
 
 
@@ -93,6 +98,31 @@ def _spaces_or_vacuous(claim: Claim, p: Params, active: frozenset) -> dict:
     return spaces
 
 
+def check_runnable(claim_or_id: Any, params: Mapping[str, Any] | None = None,
+                   assumptions: Iterable[str] | None = None) -> None:
+    """Raise ``InvalidArgumentError`` if the claim cannot run at these parameters, without judging.
+
+    Checks the parameters, ``requires`` and the input spaces (what :func:`judge` builds
+    first). A size the claim's spaces refuse is an error naming the claim, its
+    parameters and the space's own message (which says what works); VACUOUS sizes pass
+    (judging them is cheap and says so). Other errors of a user's claim (a ``requires``
+    that raises) pass too: the run records them as error entries.
+    """
+    claim = _resolve(claim_or_id)
+    p = claim.resolve_params(params)
+    active = claim.active_assumptions(assumptions)
+    try:
+        _spaces_or_vacuous(claim, p, active)
+    except _Vacuous:
+        return
+    except ClaimError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, InvalidArgumentError):
+            sizes = ", ".join(f"{k}={v}" for k, v in dict(p).items())
+            raise InvalidArgumentError(cause.param, f"claim '{claim.id}' at {sizes}", cause.constraint,
+                                       cause.value) from None
+
+
 def _dispatch(ctx: JudgeContext) -> KindOutcome:
     """The claim's kind judges; a kind whose counterexample comes out of a whole optimisation
     has its refutation re-judged at smaller sizes."""
@@ -106,15 +136,20 @@ def _dispatch(ctx: JudgeContext) -> KindOutcome:
 def judge_with(claim: Claim, p: Params, active: frozenset, budget: Budget, seed: int,
                deadline: float | None, rng_key: tuple = ()) -> KindOutcome:
     """Judge once, at fixed params and active assumptions (no ablation, no timing)."""
+    grace = max(DEADLINE_GRACE[0], DEADLINE_GRACE[1] * (budget.seconds or 0.0))
     try:
         spaces = _spaces_or_vacuous(claim, p, active)
         ctx = JudgeContext(claim=claim, params=p, active=active, spaces=spaces, budget=budget,
                            rng=np.random.default_rng([seed, *rng_key]), seed=seed, deadline=deadline)
-        outcome = _dispatch(ctx)
+        with deadline_alarm(deadline, grace):  # the budget is a deadline, even for one slow evaluation
+            outcome = _dispatch(ctx)
     except _Vacuous as vac:
         return KindOutcome(Verdict.VACUOUS, {"reason": vac.reason, "sizes": dict(p)}, None)
     except Inconclusive as exc:
         return KindOutcome(Verdict.INCONCLUSIVE, {"reason": exc.reason, "sizes": dict(p)}, None)
+    except EvaluationTimeout as exc:
+        return KindOutcome(Verdict.INCONCLUSIVE, {"reason": str(exc), "stopped_by": "deadline",
+                                                  "sizes": dict(p)}, None)
     if not isinstance(outcome, KindOutcome):
         raise ClaimError(claim.id, f"the {claim.kind} judge returned {outcome!r}, not a KindOutcome")
     outcome.verdict = Verdict(outcome.verdict)

@@ -69,6 +69,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import figstyle as fs
+from .durable import atomic_write_bytes
 
 __all__ = [
     "ReportFigure",
@@ -943,6 +944,6 @@ def write_figures(doc: Mapping[str, Any], folder: str | Path, figures: Sequence[
             if data is None:
                 continue
             path = folder / f"{fig.name}.{fmt}"
-            path.write_bytes(data)
+            atomic_write_bytes(path, data)  # never a truncated figure
             paths.append(str(path))
     return paths

@@ -509,12 +509,9 @@ def _as_doc(results: Any) -> dict:
 
 
 def _write_text(text: str, path: str | os.PathLike) -> str:
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return path
+    from .durable import atomic_write_text
+
+    return atomic_write_text(os.fspath(path), text)
 
 
 def write_html(results: Any, path: str | os.PathLike, *, title: str = "theorycheck report") -> str:
@@ -576,7 +573,10 @@ def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: boo
                    folder) from None
     if not os.access(folder, os.W_OK):
         raise fail("--out", "theorycheck verify all", "a writable folder", folder)
+    from .durable import Manifest
+
     doc = _as_doc(results)
+    manifest = Manifest(folder)  # the files theorycheck wrote here: the only ones it may delete
     paths = {"json": write_json(doc, os.path.join(folder, REPORT_FILES["json"]))}
     paths["markdown"] = _write_text(render_markdown(doc), os.path.join(folder, REPORT_FILES["markdown"]))
     from .latex import render_latex
@@ -589,21 +589,25 @@ def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: boo
                                  os.path.join(folder, REPORT_FILES["latex"]))
     paths["bibtex"] = _write_text(render_bibtex(doc), os.path.join(folder, REPORT_FILES["bibtex"]))
     fig_folder = os.path.join(folder, REPORT_FILES["figures"])
-    _remove_stale_figures(fig_folder)
+    written = [paths["json"], paths["markdown"], paths["html"], paths["latex"], paths["bibtex"]]
     if figures and figs:
-        write_figures(doc, fig_folder, figs, formats=figure_formats)
+        written += write_figures(doc, fig_folder, figs, formats=figure_formats)
         paths["figures"] = fig_folder
+    _remove_stale_figures(manifest, written)
+    manifest.add(written)
     return paths
 
 
-def _remove_stale_figures(folder: str) -> None:
-    """Delete the figure files (PNG, SVG, PDF) an earlier run wrote into ``folder`` (names made by our builders), so
-    the folder holds exactly this run's figures; anything else there is left alone."""
-    from .figures import FIGURE_BUILDERS
-
-    if not os.path.isdir(folder):
-        return
-    prefixes = tuple(name for name, *_ in FIGURE_BUILDERS)
-    for entry in os.listdir(folder):
-        if entry.endswith((".png", ".svg", ".pdf")) and entry.startswith(prefixes):
-            os.remove(os.path.join(folder, entry))
+def _remove_stale_figures(manifest: Any, written: list) -> None:
+    """Delete the figures an earlier run wrote (listed in the folder's manifest) that this run
+    did not write again, so the folder holds exactly this run's figures; a file no
+    theorycheck run wrote (``figures/traces-old.png`` of the user's) is never touched."""
+    fresh = {os.path.relpath(os.path.abspath(p), os.path.abspath(manifest.folder)).replace(os.sep, "/")
+             for p in written}
+    for rel in list(manifest.files):
+        if rel.startswith(REPORT_FILES["figures"] + "/") and rel not in fresh:
+            try:
+                os.remove(os.path.join(manifest.folder, *rel.split("/")))
+            except OSError:
+                pass
+            manifest.discard(rel)

@@ -75,12 +75,10 @@ def write_json(results: Any, path: str | os.PathLike) -> str:
     The parent folder is created if needed. (The CLI's ``--json -`` writes
     :func:`to_json` to stdout itself: library code never writes to the console.)
     """
+    from .durable import atomic_write_text
+
     text = to_json(results)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    path = atomic_write_text(os.fspath(path), text)  # a failed write leaves the previous file intact
     logger.debug("wrote the JSON results document to %s", path)
     return path
 

@@ -335,6 +335,13 @@ def run_facts(doc: Mapping[str, Any]) -> list[str]:
     if doc.get("started"):
         facts.append(f"started {doc['started']}")
     facts.append(f"theorycheck {doc.get('theorycheck_version', '?')}")
+    if doc.get("complete") is False:  # streamed or interrupted: say so before any verdict is read
+        facts.insert(0, "PARTIAL RESULTS: the run was interrupted or is still going, so claims are missing "
+                        "(finish it with --resume)")
+    errors = doc.get("errors") or []
+    if errors:
+        facts.append(f"{len(errors)} claim(s) raised an error and have no verdict: "
+                     + ", ".join(str(e.get("id", "?")) for e in errors if isinstance(e, Mapping)))
     return facts
 
 
@@ -383,9 +390,7 @@ def write_markdown(doc: Any, path: str) -> str:
     from .json_report import _encode_floats
 
     doc = doc.to_dict() if hasattr(doc, "to_dict") else doc
+    from .durable import atomic_write_text
+
     text = render_markdown(_encode_floats(doc))
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return path
+    return atomic_write_text(path, text)
