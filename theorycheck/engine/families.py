@@ -948,7 +948,6 @@ def run_all(options: Mapping[str, Any] | None = None, *, budget: Any = None, see
     try:
         for pf in plans:
             if not pf.checks:
-                parts.append(([], {}))
                 continue
             part = run_checks(list(pf.checks), budget=pf.budget, seed=seed, ablate=ablate, progress=bar,
                               command=command, family=pf.family.name,
