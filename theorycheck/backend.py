@@ -258,30 +258,28 @@ def _torch_ref(arrays):
     return next((a for a in arrays if is_torch(a)), None)
 
 
-def stack(arrays, axis: int = 0):
-    """Stack arrays along a new ``axis`` (numpy, torch keeping autograd, or mpmath)."""
+def _join(arrays, axis: int, torch_join, numpy_join):
+    """Join arrays with ``torch_join`` when any is a tensor (the others converted to its dtype
+    and device, autograd kept), else with ``numpy_join`` (mpmath entries as object arrays)."""
     arrays = list(arrays)
     ref = _torch_ref(arrays)
     if ref is not None:
-        return torch.stack([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
-                                                                   dtype=ref.dtype, device=ref.device)
-                            for a in arrays], dim=axis)
+        return torch_join([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
+                                                                 dtype=ref.dtype, device=ref.device)
+                           for a in arrays], dim=axis)
     if any(_is_mp(a) for a in arrays):
-        return np.stack([_mp_like(a) for a in arrays], axis=axis)
-    return np.stack(arrays, axis=axis)
+        return numpy_join([_mp_like(a) for a in arrays], axis=axis)
+    return numpy_join(arrays, axis=axis)
+
+
+def stack(arrays, axis: int = 0):
+    """Stack arrays along a new ``axis`` (numpy, torch keeping autograd, or mpmath)."""
+    return _join(arrays, axis, lambda xs, dim: torch.stack(xs, dim=dim), np.stack)
 
 
 def concatenate(arrays, axis: int = 0):
     """Join arrays along an existing ``axis`` (numpy, torch keeping autograd, or mpmath)."""
-    arrays = list(arrays)
-    ref = _torch_ref(arrays)
-    if ref is not None:
-        return torch.cat([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
-                                                                 dtype=ref.dtype, device=ref.device)
-                          for a in arrays], dim=axis)
-    if any(_is_mp(a) for a in arrays):
-        return np.concatenate([_mp_like(a) for a in arrays], axis=axis)
-    return np.concatenate(arrays, axis=axis)
+    return _join(arrays, axis, lambda xs, dim: torch.cat(xs, dim=dim), np.concatenate)
 
 
 def _mp_logaddexp(a, b):

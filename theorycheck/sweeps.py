@@ -34,7 +34,6 @@ import logging
 import math
 import os
 import shlex
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -380,19 +379,9 @@ class SweepResult:
 
 
 def _atomic_write(path: str, data: bytes) -> str:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    from .report.durable import atomic_write_bytes  # one implementation of atomic writes
+
+    return atomic_write_bytes(path, data)
 
 
 def _fmt(value: Any) -> str:
