@@ -236,14 +236,11 @@ def where(cond, a, b):
     if is_torch(cond) and not (is_torch(a) or is_torch(b)):
         a = torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, device=cond.device)
     if is_torch(a) or is_torch(b):
-        ref = a if is_torch(a) else b
+        ref = _torch_ref((a, b))
         cond_t = cond if is_torch(cond) else torch.as_tensor(np.asarray(cond, dtype=bool), device=ref.device)
-        a_t = a if is_torch(a) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
-        b_t = b if is_torch(b) else torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
-        return torch.where(cond_t, a_t, b_t)
+        return torch.where(cond_t, _tensor_like(a, ref), _tensor_like(b, ref))
     if _is_mp(a) or _is_mp(b) or _is_mp(cond):
-        out = np.where(np.asarray(cond, dtype=bool), _mp_like(a), _mp_like(b))
-        return out if out.ndim else out.item()
+        return _mp_unwrap(np.where(np.asarray(cond, dtype=bool), _mp_like(a), _mp_like(b)))
     return np.where(cond, a, b)
 
 
@@ -254,8 +251,21 @@ def _mp_like(x):
     return np.asarray(to_mp(x), dtype=object)
 
 
+def _mp_unwrap(out):
+    """An object array of mpmath values, or its single value when it is 0-dimensional."""
+    return out if np.ndim(out) else (out.item() if isinstance(out, np.ndarray) else out)
+
+
 def _torch_ref(arrays):
+    """The first tensor among ``arrays`` (whose dtype and device the others take), or None."""
     return next((a for a in arrays if is_torch(a)), None)
+
+
+def _tensor_like(x, ref):
+    """``x`` as a tensor of ``ref``'s dtype and device (a tensor is returned as it is)."""
+    if is_torch(x):
+        return x
+    return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=ref.dtype, device=ref.device)
 
 
 def _join(arrays, axis: int, torch_join, numpy_join):
@@ -264,9 +274,7 @@ def _join(arrays, axis: int, torch_join, numpy_join):
     arrays = list(arrays)
     ref = _torch_ref(arrays)
     if ref is not None:
-        return torch_join([a if is_torch(a) else torch.as_tensor(np.asarray(a, dtype=np.float64),
-                                                                 dtype=ref.dtype, device=ref.device)
-                           for a in arrays], dim=axis)
+        return torch_join([_tensor_like(a, ref) for a in arrays], dim=axis)
     if any(_is_mp(a) for a in arrays):
         return numpy_join([_mp_like(a) for a in arrays], axis=axis)
     return numpy_join(arrays, axis=axis)
@@ -297,13 +305,10 @@ _mp_logaddexp_u = np.frompyfunc(_mp_logaddexp, 2, 1)
 def logaddexp(a, b):
     """``log(exp(a) + exp(b))`` without overflow; ``-inf`` (a masked term) allowed."""
     if is_torch(a) or is_torch(b):
-        ref = a if is_torch(a) else b
-        a = a if is_torch(a) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
-        b = b if is_torch(b) else torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
-        return torch.logaddexp(a, b)
+        ref = _torch_ref((a, b))
+        return torch.logaddexp(_tensor_like(a, ref), _tensor_like(b, ref))
     if _is_mp(a) or _is_mp(b):
-        out = _mp_logaddexp_u(_mp_like(a), _mp_like(b))
-        return out if np.ndim(out) else (out.item() if isinstance(out, np.ndarray) else out)
+        return _mp_unwrap(_mp_logaddexp_u(_mp_like(a), _mp_like(b)))
     return np.logaddexp(a, b)
 
 
@@ -318,13 +323,10 @@ def xlogy(x, y):
     """``x * log(y)``, and 0 wherever ``x == 0`` (even at ``y == 0``): so ``xlogy(p, p)`` is
     ``p log p`` with ``0 log 0 = 0`` (entropies, KL divergences)."""
     if is_torch(x) or is_torch(y):
-        ref = x if is_torch(x) else y
-        x = x if is_torch(x) else torch.as_tensor(x, dtype=ref.dtype, device=ref.device)
-        y = y if is_torch(y) else torch.as_tensor(y, dtype=ref.dtype, device=ref.device)
-        return torch.xlogy(x, y)
+        ref = _torch_ref((x, y))
+        return torch.xlogy(_tensor_like(x, ref), _tensor_like(y, ref))
     if _is_mp(x) or _is_mp(y):
-        out = _mp_xlogy_u(_mp_like(x), _mp_like(y))
-        return out if np.ndim(out) else (out.item() if isinstance(out, np.ndarray) else out)
+        return _mp_unwrap(_mp_xlogy_u(_mp_like(x), _mp_like(y)))
     from scipy.special import xlogy as _xlogy
 
     return _xlogy(x, y)
