@@ -1724,16 +1724,10 @@ def sc_relaxation_class_sizes(class_sizes, tau, *, constraint="sphere", solver="
     True
     """
     caller = "sc_relaxation_class_sizes"
-    if isinstance(class_sizes, (str, bytes)) or not isinstance(class_sizes, Iterable):
-        raise fail("class_sizes", caller, "a sequence of integers (samples per class)", class_sizes)
-    sizes = list(class_sizes)
-    if len(sizes) < 2:
-        raise fail("class_sizes", caller, "a sequence of at least two class sizes", class_sizes)
-    counts = [check_int(v, f"class_sizes[{i}]", caller, min_value=2) for i, v in enumerate(sizes)]
+    types, _ = _batch_types(class_sizes, caller)
     tau = _check_tau(tau, caller)
     constraint, solver, eps, max_iters, verbose, rank_tol = _check_solver_args(
         caller, constraint, solver, eps, max_iters, verbose, rank_tol)
-    types = [(counts.count(n), n) for n in sorted(set(counts), reverse=True)]
     shown = ", ".join(f"{k}x{n}" for k, n in types)
     return _solve_reduced(types, tau, constraint, solver, eps, max_iters, verbose, rank_tol,
                           f"{caller}([{shown}], tau={tau:g})")
@@ -2453,7 +2447,7 @@ def batch_sc_relaxation(class_sizes, b, batches="multiset", rho=1.0, *, solver="
 
 
 def _batch_types(class_sizes, caller: str):
-    """Validated class sizes grouped into types (k, n) by decreasing n."""
+    """Validated class sizes grouped into types (k, n) by decreasing n, and their total."""
     if isinstance(class_sizes, (str, bytes)) or not isinstance(class_sizes, Iterable):
         raise fail("class_sizes", caller, "a sequence of integers (samples per class)", class_sizes)
     sizes = list(class_sizes)

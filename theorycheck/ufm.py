@@ -617,21 +617,8 @@ def ce_ufm_objective(W, H, b, y, lambda_W: float, lambda_H: float, lambda_b: flo
     >>> float(value) == float(np.log(3))
     True
     """
-    caller = "ce_ufm_objective"
-    W = check_array(W, "W", caller, ndim=2)
-    H = check_array(H, "H", caller, ndim=2)
-    if W.shape[0] < 2:
-        raise fail("W", caller, "of shape (K, d) with K >= 2 classes", W)
-    if H.shape[1] != W.shape[1]:
-        raise fail("H", caller, f"of shape (N, {W.shape[1]}) (the dimension d of `W`)", H)
-    K = W.shape[0]
-    b = check_array(b, "b", caller, ndim=(1, 2))
-    if tuple(b.shape) not in ((K,), (1, K)):
-        raise fail("b", caller, f"of shape ({K},) or (1, {K})", b)
-    labels = check_labels(y, "y", caller, n=H.shape[0], num_classes=K)
-    lambda_W = check_real(lambda_W, "lambda_W", caller, ge=0.0)
-    lambda_H = check_real(lambda_H, "lambda_H", caller, ge=0.0)
-    lambda_b = check_real(lambda_b, "lambda_b", caller, ge=0.0)
+    W, H, b, labels, lambda_W, lambda_H, lambda_b = _check_ce_ufm_args(
+        W, H, b, y, lambda_W, lambda_H, lambda_b, "ce_ufm_objective", numpy_only=False)
     W, H, b = _unify(W, H, b)
     out = _ce_ufm_objective(W, H, b, labels, lambda_W, lambda_H, lambda_b)
     if isinstance(out, np.ndarray) and out.shape == ():
@@ -700,23 +687,27 @@ def ce_ufm_value_and_grad(W, H, b, y, lambda_W: float, lambda_H: float,
     >>> gb.shape
     (2,)
     """
-    caller = "ce_ufm_value_and_grad"
-    arrays = []
-    for name, a, ndim in (("W", W, 2), ("H", H, 2), ("b", b, (1, 2))):
-        arrays.append(check_array(a, name, caller, ndim=ndim, allow_torch=False, allow_mp=False))
-    W, H, b = arrays
-    K = W.shape[0]
-    if K < 2:
+    return _ce_ufm_value_and_grad(*_check_ce_ufm_args(W, H, b, y, lambda_W, lambda_H, lambda_b,
+                                                      "ce_ufm_value_and_grad", numpy_only=True))
+
+
+def _check_ce_ufm_args(W, H, b, y, lambda_W, lambda_H, lambda_b, caller: str, *, numpy_only: bool):
+    """Validated ``(W, H, b, labels, lambda_W, lambda_H, lambda_b)`` of the CE UFM objective
+    (``numpy_only``: torch and mpmath arrays refused, for the closed-form gradient)."""
+    allow = {"allow_torch": False, "allow_mp": False} if numpy_only else {}
+    W = check_array(W, "W", caller, ndim=2, **allow)
+    H = check_array(H, "H", caller, ndim=2, **allow)
+    if W.shape[0] < 2:
         raise fail("W", caller, "of shape (K, d) with K >= 2 classes", W)
     if H.shape[1] != W.shape[1]:
         raise fail("H", caller, f"of shape (N, {W.shape[1]}) (the dimension d of `W`)", H)
+    K = W.shape[0]
+    b = check_array(b, "b", caller, ndim=(1, 2), **allow)
     if tuple(b.shape) not in ((K,), (1, K)):
         raise fail("b", caller, f"of shape ({K},) or (1, {K})", b)
     labels = check_labels(y, "y", caller, n=H.shape[0], num_classes=K)
-    lambda_W = check_real(lambda_W, "lambda_W", caller, ge=0.0)
-    lambda_H = check_real(lambda_H, "lambda_H", caller, ge=0.0)
-    lambda_b = check_real(lambda_b, "lambda_b", caller, ge=0.0)
-    return _ce_ufm_value_and_grad(W, H, b, labels, lambda_W, lambda_H, lambda_b)
+    return (W, H, b, labels, check_real(lambda_W, "lambda_W", caller, ge=0.0),
+            check_real(lambda_H, "lambda_H", caller, ge=0.0), check_real(lambda_b, "lambda_b", caller, ge=0.0))
 
 
 @functools.lru_cache(maxsize=64)
