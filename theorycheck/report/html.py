@@ -563,17 +563,14 @@ def write_report_folder(results: Any, folder: str | os.PathLike, *, figures: boo
 
     from .._validation import fail
 
-    folder = os.fspath(folder)
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise fail("--out", "theorycheck verify all", "a folder (it exists as a file)", folder)
+    from .durable import Manifest, check_out_folder
+
+    folder = check_out_folder(folder)  # a folder, or creatable, and writable (probed, not os.access)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise fail("--out", "theorycheck verify all", f"a folder that can be created ({exc.strerror})",
                    folder) from None
-    if not os.access(folder, os.W_OK):
-        raise fail("--out", "theorycheck verify all", "a writable folder", folder)
-    from .durable import Manifest
 
     doc = _as_doc(results)
     manifest = Manifest(folder)  # the files theorycheck wrote here: the only ones it may delete
