@@ -177,6 +177,20 @@ def _not_discardable(claim: Any, inputs: Mapping[str, Any]) -> ClaimError:
                                 "whole input space (discarding inputs is for identity and inequality claims)")
 
 
+def _evaluator_error(claim: Any, inputs: Mapping[str, Any], exc: BaseException,
+                     discardable: bool) -> tuple[BaseException, BaseException | None]:
+    """``(error, cause)`` to raise for an exception of the claim's evaluator: a ClaimError, and
+    a Discarded where the kind discards inputs, as they are; assume() elsewhere, sys.exit() and
+    any other exception as a ClaimError naming the input."""
+    if isinstance(exc, ClaimError) or (isinstance(exc, Discarded) and discardable):
+        return exc, None
+    if isinstance(exc, Discarded):
+        return _not_discardable(claim, inputs), None
+    if isinstance(exc, SystemExit):
+        return _evaluator_exit(claim, exc, inputs), None
+    return ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"), exc
+
+
 def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "numpy",
                    *, prepared: bool = False, allow_nan: bool = False) -> Any:
     """Evaluate the claim in float64 (``mode="numpy"``) or on torch tensors (``mode="torch"``).
@@ -194,17 +208,12 @@ def call_evaluator(claim: Any, inputs: Mapping[str, Any], p: Any, mode: str = "n
         # overflow/underflow are expected at extreme inputs: non-finite results are counted, NaN is an error
         with np.errstate(all="ignore"):
             out = invoke(claim.evaluate, args, p)
-    except ClaimError:
-        raise
-    except Discarded:
-        if getattr(claim.kind_spec, "states_relation", False):
-            raise  # assume() dropped this input; the relation search counts it
-        raise _not_discardable(claim, inputs) from None
-    except SystemExit as exc:
-        raise _evaluator_exit(claim, exc, inputs) from None
-    except Exception as exc:
-        raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: {exc}"
-                         ) from exc
+    except (Exception, SystemExit) as exc:  # KeyboardInterrupt passes: it is the user's interrupt
+        # assume() in a relation claim drops this input; the relation search counts it
+        error, cause = _evaluator_error(claim, inputs, exc, getattr(claim.kind_spec, "states_relation", False))
+        if error is exc:
+            raise
+        raise error from cause
     finally:
         _IN_EVALUATOR[0] -= 1
     pair = claim.kind_spec.returns_pair
@@ -234,15 +243,11 @@ def guarded_evaluator(claim: Any, params: Any) -> Callable[[Mapping[str, Any]], 
         _IN_EVALUATOR[0] += 1
         try:
             return evaluate(**inputs, **extra)
-        except ClaimError:
-            raise
-        except Discarded:
-            raise _not_discardable(claim, inputs) from None
-        except SystemExit as exc:
-            raise _evaluator_exit(claim, exc, inputs) from None
-        except Exception as exc:
-            raise ClaimError(claim.id, f"raised {type(exc).__name__} at inputs {describe_inputs(inputs)}: "
-                             f"{exc}") from exc
+        except (Exception, SystemExit) as exc:  # KeyboardInterrupt passes: it is the user's interrupt
+            error, cause = _evaluator_error(claim, inputs, exc, False)
+            if error is exc:
+                raise
+            raise error from cause
         finally:
             _IN_EVALUATOR[0] -= 1
 
