@@ -23,8 +23,9 @@ from theorycheck._validation import InvalidArgumentError, MissingDependencyError
 from theorycheck.cli import main
 from theorycheck.report.json_report import strip_timings
 
-distributed = pytest.importorskip("distributed")  # a dev dependency: present in CI
+# a dev dependency (theorycheck[dev] includes [dask]): its absence must fail, not skip, the tests
 import dask  # noqa: E402
+import distributed  # noqa: E402
 
 CLAIM_FILE = textwrap.dedent('''
     import os
