@@ -2,8 +2,10 @@
 the phase diagram (report/phase.py) and ``verify all --workers``.
 
 The Dask tests share one real LocalCluster (2 worker processes on 127.0.0.1) per module:
-starting one costs seconds. Its workers are forked from this process, so they start
-without importing torch again and see the claims and families the tests register.
+starting one costs seconds. Workers start as users' do (Dask's default, spawned
+processes): forking this process, whose other threads may hold a lock (a file's buffer
+lock, seen) at the moment of the fork, left a worker hung for good now and then. What a
+test registers in this process reaches the workers through a Dask preload script.
 """
 
 from __future__ import annotations
@@ -61,11 +63,10 @@ def claim_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """One LocalCluster for the module: 2 forked worker processes on the loopback interface."""
+    """One LocalCluster for the module: 2 worker processes on the loopback interface."""
     from theorycheck.parallel import LOCAL_ALLOWED_FAILURES
 
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork",
-                          "distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES}):
         cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                       dashboard_address=":0")
         yield cl
@@ -264,9 +265,8 @@ def test_a_worker_killed_mid_sweep_marks_its_point_and_the_sweep_completes(claim
 
 
 def test_cli_sweep_with_workers_writes_the_files(claim_file, tmp_path, capsys):
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        code = main(["sweep", claim_file, "--grid", "h=1", "--grid", "c=0.5,1.0", "--examples", "10",
-                     "--workers", "2", "--out", str(tmp_path)])
+    code = main(["sweep", claim_file, "--grid", "h=1", "--grid", "c=0.5,1.0", "--examples", "10",
+                 "--workers", "2", "--out", str(tmp_path)])
     assert code == 1  # a point is REFUTED
     doc = json.loads((tmp_path / "sweep.json").read_text())
     assert [p["verdict"] for p in doc["points"]] == ["REFUTED", "HOLDS"]
@@ -274,19 +274,29 @@ def test_cli_sweep_with_workers_writes_the_files(claim_file, tmp_path, capsys):
     assert "--workers" not in doc["command"]  # the results do not depend on where they ran
 
 
-def test_verify_all_with_workers_equals_sequential(monkeypatch, cluster):
+_SWEEPFAM = """
+from theorycheck.engine import families as fm
+
+if "sweepfam" not in fm._FAMILIES:  # Dask may run a preload more than once in a process
+    fm.register_family(fm.Family("sweepfam", "small", (fm.Option("K", 3, "classes", min=2),),
+                                 lambda p: [("graf2021.simplex.gram", {"K": p.K}),
+                                            ("graf2021.simplex.inner-product", {"K": p.K})]))
+"""
+
+
+def test_verify_all_with_workers_equals_sequential(monkeypatch, tmp_path):
     from theorycheck.engine import families as fm
     from theorycheck.engine import registry
     from theorycheck.engine.results import Budget
 
     registry.load_shipped()
-    monkeypatch.setattr(fm, "_FAMILIES", {})  # this family alone (workers forked below see it too)
-    fm.register_family(fm.Family("sweepfam", "small", (fm.Option("K", 3, "classes", min=2),),
-                                 lambda p: [("graf2021.simplex.gram", {"K": p.K}),
-                                            ("graf2021.simplex.inner-product", {"K": p.K})]))
+    monkeypatch.setattr(fm, "_FAMILIES", {})  # this family alone
+    preload = tmp_path / "sweepfam_preload.py"  # the same family, registered in each worker
+    preload.write_text(_SWEEPFAM)
+    exec(compile(_SWEEPFAM, str(preload), "exec"), {})
     budget = Budget(seconds=None, examples=20)
     seq = fm.run_all({"K": 4}, budget=budget, seed=1, progress=False).to_dict()
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+    with dask.config.set({"distributed.worker.preload": [str(preload)]}):
         par = sweeps.run_all_parallel({"K": 4}, budget=budget, seed=1, workers=2, progress=False).to_dict()
     assert strip_timings(par) == strip_timings(seq), _diff(strip_timings(par), strip_timings(seq))[:8]
     assert [c["id"] for c in par["claims"]] == ["graf2021.simplex.gram", "graf2021.simplex.inner-product"]
