@@ -143,3 +143,20 @@ def test_describe_summarises_large_values():
     assert describe(torch.zeros(2, 3)) == "torch.Tensor of shape (2, 3) and dtype torch.float32"
     assert describe("x" * 100).endswith("...") and len(describe("x" * 100)) == 80
     assert str(fail("a", "b", "c", 1)) == "`a` of `b` must be c; got 1"
+
+
+def test_our_errors_pickle_with_message_and_attributes():
+    # errors raised on a Dask worker travel back pickled; the default exception pickling
+    # calls cls(*args), which fails for __init__ signatures other than the message
+    import pickle
+
+    from theorycheck._validation import InvalidArgumentError, InvalidArgumentTypeError, MissingDependencyError
+    from theorycheck.engine.errors import ClaimError
+
+    for error in (InvalidArgumentError("K", "f", "an integer >= 2", 1),
+                  InvalidArgumentTypeError("y", "f", "an array of labels", "x"),
+                  MissingDependencyError("distributed", "dask", "--workers"),
+                  ClaimError("t.c", "raised ValueError at inputs {}")):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
+        assert back.__dict__ == error.__dict__

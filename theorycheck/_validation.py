@@ -74,7 +74,25 @@ MAX_DPS = 10_000
 MAX_ITERS = 2**31 - 1
 
 
-class InvalidArgumentError(ValueError):
+def _rebuild_error(cls: type, args: tuple, state: dict) -> BaseException:
+    """Unpickle an error of :class:`PicklableError` without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class PicklableError:
+    """Mixin: the exception pickles with its message and attributes although its
+    ``__init__`` takes other arguments than the message (the default pickling of an
+    exception calls ``cls(*args)``, which fails for ours). Errors raised on a Dask worker
+    travel back to the main process this way."""
+
+    def __reduce__(self):
+        return _rebuild_error, (type(self), self.args, dict(self.__dict__))
+
+
+class InvalidArgumentError(PicklableError, ValueError):
     """A public function received an argument it cannot work with."""
 
     def __init__(self, param: str, caller: str, constraint: str, value: Any):
@@ -89,7 +107,7 @@ class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
     """The argument has the wrong type (also a ``TypeError``)."""
 
 
-class MissingDependencyError(ImportError):
+class MissingDependencyError(PicklableError, ImportError):
     """An optional dependency that a feature needs is not installed; says which extra brings it."""
 
     def __init__(self, package: str, extra: str, purpose: str):

@@ -7,10 +7,12 @@ package free of import cycles.
 
 from __future__ import annotations
 
+from .._validation import PicklableError
+
 __all__ = ["ClaimError", "Inconclusive", "Discarded", "assume"]
 
 
-class ClaimError(Exception):
+class ClaimError(PicklableError, Exception):
     """A claim is ill-defined or its evaluator misbehaved (raised, returned NaN, wrong arity).
 
     The message names the claim and, where there is one, the input that triggered it.
